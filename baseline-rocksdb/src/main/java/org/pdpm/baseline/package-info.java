@@ -1,0 +1,2 @@
+/** The RocksDB baseline: the same interfaces on the RocksDB JNI that Flink ships. */
+package org.pdpm.baseline;

@@ -1,0 +1,104 @@
+package org.pdpm.rdma.memory;
+
+import org.pdpm.rdma.api.Batch;
+import org.pdpm.rdma.api.BatchResult;
+import org.pdpm.rdma.api.FabricException;
+import org.pdpm.rdma.api.FabricException.Status;
+import org.pdpm.rdma.api.FabricLimits;
+import org.pdpm.rdma.api.Verb;
+
+/**
+ * The memory node's "NIC": checks each request of a batch as an RNIC checks a work request (rkey,
+ * bounds, atomic alignment) and then carries the batch out in order. Every fabric that owns memory
+ * (local, the tcp daemon, the simulation) goes through here, so protection is the same everywhere.
+ * A batch with any invalid request is refused whole before anything is touched.
+ */
+public final class VerbExecutor {
+
+    private final NodeMemory node;
+
+    public VerbExecutor(NodeMemory node) {
+        this.node = node;
+    }
+
+    public NodeMemory node() {
+        return node;
+    }
+
+    /** Throws {@link FabricException} naming the first request the node must refuse. */
+    public void validate(Batch batch) {
+        for (int i = 0; i < batch.size(); i++) {
+            validate(batch, i);
+        }
+    }
+
+    private void validate(Batch batch, int i) {
+        Verb verb = batch.verb(i);
+        NodeMemory.Registered r = node.region(batch.regionId(i));
+        if (r == null || r.descriptor().rkey() != batch.rkey(i)) {
+            throw new FabricException(Status.REMOTE_ACCESS_ERROR,
+                    "request " + i + " (" + verb + "): no region " + batch.regionId(i) + " with that rkey on node "
+                            + node.nodeId());
+        }
+        long offset = batch.offset(i);
+        long length = batch.length(i);
+        long size = r.descriptor().sizeBytes();
+        if (offset < 0 || length < 0 || offset > size - length) {
+            throw new FabricException(Status.REMOTE_ACCESS_ERROR,
+                    "request " + i + " (" + verb + "): range offset=" + offset + " length=" + length
+                            + " lies outside region " + batch.regionId(i) + " of " + size + " bytes");
+        }
+        if (verb.isAtomic() && ((offset & (FabricLimits.ATOMIC_BYTES - 1)) != 0 || length != FabricLimits.ATOMIC_BYTES)) {
+            throw new FabricException(Status.REMOTE_INVALID_REQUEST,
+                    "request " + i + " (" + verb + "): atomics need an 8-byte aligned word, offset=" + offset);
+        }
+    }
+
+    /** Validates, then executes the batch in order. */
+    public BatchResult execute(Batch batch) {
+        validate(batch);
+        int n = batch.size();
+        byte[][] data = null;
+        long[] values = null;
+        for (int i = 0; i < n; i++) {
+            RegionMemory m = node.region(batch.regionId(i)).memory();
+            long offset = batch.offset(i);
+            switch (batch.verb(i)) {
+                case READ -> {
+                    if (data == null) {
+                        data = new byte[n][];
+                    }
+                    byte[] out = new byte[batch.length(i)];
+                    m.read(offset, out, 0, out.length);
+                    data[i] = out;
+                }
+                case WRITE -> {
+                    m.write(offset, batch.source(i), batch.sourceOffset(i), batch.length(i));
+                    if (node.writeThrough()) {
+                        m.flush(offset, batch.length(i));
+                    }
+                }
+                case COMPARE_AND_SWAP -> {
+                    if (values == null) {
+                        values = new long[n];
+                    }
+                    values[i] = m.compareAndSwap(offset, batch.operand(i), batch.swap(i));
+                    if (node.writeThrough()) {
+                        m.flush(offset, FabricLimits.ATOMIC_BYTES);
+                    }
+                }
+                case FETCH_AND_ADD -> {
+                    if (values == null) {
+                        values = new long[n];
+                    }
+                    values[i] = m.fetchAndAdd(offset, batch.operand(i));
+                    if (node.writeThrough()) {
+                        m.flush(offset, FabricLimits.ATOMIC_BYTES);
+                    }
+                }
+                case FLUSH -> m.flush(offset, batch.length(i));
+            }
+        }
+        return new BatchResult(batch, data, values);
+    }
+}
