@@ -1,0 +1,334 @@
+package org.pdpm.rdma.tcp;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
+import org.pdpm.rdma.api.Batch;
+import org.pdpm.rdma.api.BatchResult;
+import org.pdpm.rdma.api.Connection;
+import org.pdpm.rdma.api.FabricException;
+import org.pdpm.rdma.api.FabricException.Status;
+import org.pdpm.rdma.api.NodeAddress;
+import org.pdpm.rdma.api.NodeInfo;
+import org.pdpm.rdma.api.RemoteRegion;
+import org.pdpm.rdma.api.TrafficCounter;
+
+/**
+ * A pipelined connection to a memory node. Any number of batches may be in flight; the node answers
+ * them in order, so completions are matched first-in first-out.
+ *
+ * <p>Sending coalesces without delaying the lone request: a batch posted on an idle connection is
+ * written by the posting thread at once; a batch posted while others are in flight is appended to
+ * the outgoing buffer and written by the sender thread together with whatever else has piled up, so
+ * a client keeping many requests in flight pays one system call per burst, not per request. A reader
+ * thread parses completions and completes the futures.
+ */
+final class TcpConnection implements Connection {
+
+    private final NodeAddress address;
+    private final Socket socket;
+    private final OutputStream os;
+    private final NodeInfo info;
+    private final long timeoutNanos;
+    private final Consumer<TcpConnection> onClose;
+    private final TrafficCounter stats = new TrafficCounter();
+
+    private final Object lock = new Object();
+    private final ArrayDeque<Pending> inFlight = new ArrayDeque<>();
+    private FrameBuffer outgoing = new FrameBuffer(64 << 10);
+    private FrameBuffer sending = new FrameBuffer(64 << 10);
+    private boolean writing;
+    private FabricException broken;
+
+    private final Thread reader;
+    private final Thread sender;
+    private final AtomicBoolean sendSignal = new AtomicBoolean();
+    private volatile boolean closed;
+
+    private record Pending(Batch batch, CompletableFuture<BatchResult> future) {}
+
+    private TcpConnection(NodeAddress address, Socket socket, NodeInfo info, FrameReader frames, long timeoutNanos,
+                          Consumer<TcpConnection> onClose) throws IOException {
+        this.address = address;
+        this.socket = socket;
+        this.os = socket.getOutputStream();
+        this.info = info;
+        this.timeoutNanos = timeoutNanos;
+        this.onClose = onClose;
+        this.reader = new Thread(() -> readLoop(frames), "pdpm-tcp-reader-" + address);
+        this.sender = new Thread(this::sendLoop, "pdpm-tcp-sender-" + address);
+        reader.setDaemon(true);
+        sender.setDaemon(true);
+        reader.start();
+        sender.start();
+    }
+
+    static TcpConnection open(NodeAddress address, TcpFabric.Options options, Consumer<TcpConnection> onClose) {
+        Socket socket = new Socket();
+        try {
+            int connectMillis = (int) options.connectTimeout().toMillis();
+            socket.connect(new InetSocketAddress(address.host(), address.port()), connectMillis);
+            socket.setTcpNoDelay(true);
+            socket.setSoTimeout(connectMillis);
+            FrameBuffer hello = new FrameBuffer(256);
+            int frame = hello.beginFrame();
+            hello.putByte(WireLayout.HELLO);
+            hello.putInt(WireLayout.MAGIC);
+            hello.putShort(WireLayout.VERSION);
+            byte[] secret = options.secret() == null ? new byte[0] : options.secret().getBytes(StandardCharsets.UTF_8);
+            if (secret.length > WireLayout.MAX_SECRET_BYTES) {
+                throw new IllegalArgumentException("secret is longer than " + WireLayout.MAX_SECRET_BYTES + " bytes");
+            }
+            hello.putShort(secret.length);
+            hello.putBytes(secret, 0, secret.length);
+            hello.endFrame(frame);
+            socket.getOutputStream().write(hello.array(), 0, hello.length());
+            InputStream in = socket.getInputStream();
+            FrameReader frames = new FrameReader(in, 256 << 10, WireLayout.MAX_BODY_BYTES);
+            while (!frames.nextBuffered()) {
+                if (!frames.fill()) {
+                    throw new FabricException(Status.CONNECTION_REFUSED,
+                            "memory node at " + address + " closed the connection during the handshake");
+                }
+            }
+            NodeInfo info = parseWelcome(frames, address);
+            socket.setSoTimeout(0);
+            return new TcpConnection(address, socket, info, frames, options.operationTimeout().toNanos(), onClose);
+        } catch (FabricException | IllegalArgumentException e) {
+            closeQuietly(socket);
+            throw e;
+        } catch (SocketTimeoutException e) {
+            closeQuietly(socket);
+            throw new FabricException(Status.RETRY_EXCEEDED,
+                    "memory node at " + address + " did not answer within " + options.connectTimeout().toMillis() + " ms", e);
+        } catch (IOException | MalformedFrameException e) {
+            closeQuietly(socket);
+            throw new FabricException(Status.CONNECTION_REFUSED,
+                    "cannot connect to memory node at " + address + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static NodeInfo parseWelcome(FrameReader frames, NodeAddress address) throws MalformedFrameException {
+        byte[] b = frames.buffer();
+        int at = frames.bodyOffset();
+        int end = at + frames.bodyLength();
+        try {
+            if (b[at] == WireLayout.REFUSED) {
+                int n = FrameBuffer.getUnsignedShort(b, at + 1);
+                throw new FabricException(Status.CONNECTION_REFUSED, "memory node at " + address + " refused us: "
+                        + new String(b, at + 3, Math.min(n, end - at - 3), StandardCharsets.UTF_8));
+            }
+            if (b[at] != WireLayout.WELCOME) {
+                throw new MalformedFrameException("expected WELCOME, got frame type " + b[at]);
+            }
+            int n = FrameBuffer.getUnsignedShort(b, at + 1);
+            String nodeId = new String(b, at + 3, n, StandardCharsets.UTF_8);
+            at += 3 + n;
+            int regions = FrameBuffer.getUnsignedShort(b, at);
+            at += 2;
+            List<RemoteRegion> list = new ArrayList<>(regions);
+            for (int i = 0; i < regions; i++) {
+                list.add(new RemoteRegion(FrameBuffer.getInt(b, at), FrameBuffer.getLong(b, at + 4),
+                        FrameBuffer.getInt(b, at + 12)));
+                at += 16;
+            }
+            if (at != end) {
+                throw new MalformedFrameException("WELCOME has trailing bytes");
+            }
+            return new NodeInfo(nodeId, list);
+        } catch (IndexOutOfBoundsException | IllegalArgumentException e) {
+            throw new MalformedFrameException("WELCOME frame is malformed: " + e.getMessage());
+        }
+    }
+
+    @Override
+    public NodeInfo node() {
+        return info;
+    }
+
+    @Override
+    public TrafficCounter stats() {
+        return stats;
+    }
+
+    @Override
+    public long timeoutNanos() {
+        return timeoutNanos;
+    }
+
+    @Override
+    public CompletableFuture<BatchResult> post(Batch batch) {
+        stats.addRoundTrips(1);
+        stats.addBatch(batch);
+        CompletableFuture<BatchResult> future = new CompletableFuture<>();
+        boolean writeNow;
+        synchronized (lock) {
+            if (broken != null) {
+                future.completeExceptionally(broken);
+                return future;
+            }
+            BatchCodec.encodeBatch(batch, outgoing);
+            inFlight.add(new Pending(batch, future));
+            if (writing) {
+                return future;
+            }
+            writeNow = inFlight.size() == 1;
+            if (writeNow) {
+                writing = true;
+            }
+        }
+        if (writeNow) {
+            writeOnce();
+        } else {
+            wakeSender();
+        }
+        return future;
+    }
+
+    private void wakeSender() {
+        if (sendSignal.compareAndSet(false, true)) {
+            LockSupport.unpark(sender);
+        }
+    }
+
+    /** Writes what is pending; hands any later arrivals to the sender thread. */
+    private void writeOnce() {
+        if (!writePending()) {
+            return;
+        }
+        synchronized (lock) {
+            writing = false;
+            if (outgoing.length() == 0) {
+                return;
+            }
+        }
+        wakeSender();
+    }
+
+    /** Swaps the buffers and writes; false when the connection broke. Caller holds {@code writing}. */
+    private boolean writePending() {
+        FrameBuffer toSend;
+        synchronized (lock) {
+            toSend = outgoing;
+            outgoing = sending;
+            sending = toSend;
+        }
+        try {
+            os.write(toSend.array(), 0, toSend.length());
+            toSend.clear();
+            return true;
+        } catch (IOException e) {
+            toSend.clear();
+            fail(new FabricException(closed ? Status.FLUSHED : Status.RETRY_EXCEEDED,
+                    "connection to memory node at " + address + " lost while sending: " + e.getMessage(), e));
+            return false;
+        }
+    }
+
+    private void sendLoop() {
+        while (!closed) {
+            while (!sendSignal.getAndSet(false)) {
+                if (closed) {
+                    return;
+                }
+                LockSupport.park(this);
+            }
+            while (true) {
+                synchronized (lock) {
+                    if (writing || outgoing.length() == 0 || broken != null) {
+                        break;
+                    }
+                    writing = true;
+                }
+                boolean ok = writePending();
+                synchronized (lock) {
+                    writing = false;
+                }
+                if (!ok) {
+                    break;
+                }
+            }
+        }
+    }
+
+    private void readLoop(FrameReader frames) {
+        try {
+            while (true) {
+                while (frames.nextBuffered()) {
+                    Pending p;
+                    synchronized (lock) {
+                        p = inFlight.poll();
+                    }
+                    if (p == null) {
+                        throw new MalformedFrameException("completion for a batch that was never posted");
+                    }
+                    Object outcome = BatchCodec.decodeCompletion(frames.buffer(), frames.bodyOffset(),
+                            frames.bodyLength(), p.batch());
+                    if (outcome instanceof BatchResult r) {
+                        p.future().complete(r);
+                    } else {
+                        p.future().completeExceptionally((FabricException) outcome);
+                    }
+                }
+                if (!frames.fill()) {
+                    fail(new FabricException(closed ? Status.FLUSHED : Status.RETRY_EXCEEDED,
+                            "memory node at " + address + " closed the connection"));
+                    return;
+                }
+            }
+        } catch (IOException e) {
+            fail(new FabricException(closed ? Status.FLUSHED : Status.RETRY_EXCEEDED,
+                    "connection to memory node at " + address + " lost: " + e.getMessage(), e));
+        } catch (MalformedFrameException e) {
+            fail(new FabricException(Status.REMOTE_OPERATION_ERROR,
+                    "memory node at " + address + " sent a malformed completion: " + e.getMessage()));
+        }
+    }
+
+    /** Breaks the connection: every batch in flight, and every later one, fails with {@code cause}. */
+    private void fail(FabricException cause) {
+        List<Pending> failed;
+        synchronized (lock) {
+            if (broken == null) {
+                broken = cause;
+            }
+            failed = new ArrayList<>(inFlight);
+            inFlight.clear();
+            outgoing.clear();
+        }
+        closeQuietly(socket);
+        for (Pending p : failed) {
+            p.future().completeExceptionally(broken);
+        }
+        LockSupport.unpark(sender);
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        fail(new FabricException(Status.FLUSHED, "connection to memory node at " + address + " was closed"));
+        onClose.accept(this);
+    }
+
+    private static void closeQuietly(Socket s) {
+        try {
+            s.close();
+        } catch (IOException ignored) {
+            // Closing is best effort: the socket is being abandoned either way.
+        }
+    }
+}
