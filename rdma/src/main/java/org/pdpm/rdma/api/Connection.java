@@ -16,6 +16,8 @@ public interface Connection extends AutoCloseable {
      * Posts a batch. The future completes with the batch's results once every request in it has
      * completed, or exceptionally with a {@link FabricException}; a batch containing a request the
      * node must refuse (bad rkey or bounds, misaligned atomic) is refused whole and changes nothing.
+     * Completion callbacks may run on the fabric's I/O thread: they may post more batches (that is
+     * how a client keeps many requests in flight cheaply) but must not block waiting for one.
      */
     CompletableFuture<BatchResult> post(Batch batch);
 

@@ -118,6 +118,21 @@ final class BatchCodec {
         }
     }
 
+    /** The most bytes the node can answer {@code batch} with: its DONE frame, or a FAILED one. */
+    static long maxCompletionBytes(Batch batch) {
+        long done = WireLayout.LENGTH_PREFIX_BYTES + WireLayout.RESULT_HEADER_BYTES;
+        for (int i = 0; i < batch.size(); i++) {
+            Verb verb = batch.verb(i);
+            if (verb == Verb.READ) {
+                done += batch.length(i);
+            } else if (verb.isAtomic()) {
+                done += 8;
+            }
+        }
+        long failed = WireLayout.LENGTH_PREFIX_BYTES + WireLayout.RESULT_HEADER_BYTES + 2 + WireLayout.MAX_REASON_BYTES;
+        return Math.max(done, failed);
+    }
+
     static void encodeDone(BatchResult result, FrameBuffer out) {
         Batch batch = result.batch();
         int frame = out.beginFrame();

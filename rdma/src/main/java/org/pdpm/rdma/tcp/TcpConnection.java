@@ -29,10 +29,14 @@ import org.pdpm.rdma.api.TrafficCounter;
  * them in order, so completions are matched first-in first-out.
  *
  * <p>Sending coalesces without delaying the lone request: a batch posted on an idle connection is
- * written by the posting thread at once; a batch posted while others are in flight is appended to
- * the outgoing buffer and written by the sender thread together with whatever else has piled up, so
- * a client keeping many requests in flight pays one system call per burst, not per request. A reader
- * thread parses completions and completes the futures.
+ * written by the posting thread at once; one posted while others are in flight is queued and
+ * written by the sender thread together with whatever else has piled up by then, or by a writer
+ * already at work. Batches posted from completion callbacks — the
+ * reader thread, the natural place for a client that keeps many requests in flight — are queued and
+ * written together when the reader has handled every completion it received, so such a client pays
+ * one system call per burst, not per request. The reader only writes while the answers it still
+ * awaits fit the socket's receive buffer, so it can never block on a node that is itself blocked
+ * writing to it; beyond that, a sender thread does the write.
  */
 final class TcpConnection implements Connection {
 
@@ -49,6 +53,7 @@ final class TcpConnection implements Connection {
     private FrameBuffer outgoing = new FrameBuffer(64 << 10);
     private FrameBuffer sending = new FrameBuffer(64 << 10);
     private boolean writing;
+    private long awaitedResponseBytes;
     private FabricException broken;
 
     private final Thread reader;
@@ -56,7 +61,13 @@ final class TcpConnection implements Connection {
     private final AtomicBoolean sendSignal = new AtomicBoolean();
     private volatile boolean closed;
 
-    private record Pending(Batch batch, CompletableFuture<BatchResult> future) {}
+    /** Receive buffer we ask for; the reader writes only while awaited answers fit well inside it. */
+    private static final int RECEIVE_BUFFER_BYTES = 1 << 20;
+    private static final long READER_WRITE_LIMIT_BYTES = RECEIVE_BUFFER_BYTES / 2;
+    /** A writer that keeps finding new work hands it to the sender thread after this many writes. */
+    private static final int MAX_WRITES_PER_TURN = 8;
+
+    private record Pending(Batch batch, CompletableFuture<BatchResult> future, long responseBytes) {}
 
     private TcpConnection(NodeAddress address, Socket socket, NodeInfo info, FrameReader frames, long timeoutNanos,
                           Consumer<TcpConnection> onClose) throws IOException {
@@ -77,6 +88,7 @@ final class TcpConnection implements Connection {
     static TcpConnection open(NodeAddress address, TcpFabric.Options options, Consumer<TcpConnection> onClose) {
         Socket socket = new Socket();
         try {
+            socket.setReceiveBufferSize(RECEIVE_BUFFER_BYTES);
             int connectMillis = (int) options.connectTimeout().toMillis();
             socket.connect(new InetSocketAddress(address.host(), address.port()), connectMillis);
             socket.setTcpNoDelay(true);
@@ -172,28 +184,51 @@ final class TcpConnection implements Connection {
         stats.addRoundTrips(1);
         stats.addBatch(batch);
         CompletableFuture<BatchResult> future = new CompletableFuture<>();
-        boolean writeNow;
         synchronized (lock) {
             if (broken != null) {
                 future.completeExceptionally(broken);
                 return future;
             }
             BatchCodec.encodeBatch(batch, outgoing);
-            inFlight.add(new Pending(batch, future));
-            if (writing) {
+            Pending p = new Pending(batch, future, BatchCodec.maxCompletionBytes(batch));
+            inFlight.add(p);
+            awaitedResponseBytes += p.responseBytes();
+            if (writing || Thread.currentThread() == reader) {
                 return future;
             }
-            writeNow = inFlight.size() == 1;
-            if (writeNow) {
-                writing = true;
+            if (inFlight.size() > 1) {
+                // Others are in flight: let the sender gather this with whatever follows.
+                wakeSender();
+                return future;
             }
+            writing = true;
         }
-        if (writeNow) {
-            writeOnce();
-        } else {
-            wakeSender();
-        }
+        writeQueued();
         return future;
+    }
+
+    @Override
+    public BatchResult execute(Batch batch) {
+        if (Thread.currentThread() == reader) {
+            throw new IllegalStateException("a completion callback of " + address
+                    + " waits for a completion on the thread that delivers them; post instead");
+        }
+        return Connection.super.execute(batch);
+    }
+
+    /** Called by the reader after a burst of completions: sends what their callbacks posted. */
+    private void flushFromReader() {
+        synchronized (lock) {
+            if (writing || outgoing.length() == 0 || broken != null) {
+                return;
+            }
+            if (awaitedResponseBytes > READER_WRITE_LIMIT_BYTES) {
+                wakeSender();
+                return;
+            }
+            writing = true;
+        }
+        writeQueued();
     }
 
     private void wakeSender() {
@@ -202,37 +237,36 @@ final class TcpConnection implements Connection {
         }
     }
 
-    /** Writes what is pending; hands any later arrivals to the sender thread. */
-    private void writeOnce() {
-        if (!writePending()) {
-            return;
-        }
-        synchronized (lock) {
-            writing = false;
-            if (outgoing.length() == 0) {
+    /** Writes until nothing is queued; the caller holds {@code writing}, which this releases. */
+    private void writeQueued() {
+        for (int turn = 0; ; turn++) {
+            FrameBuffer toSend;
+            synchronized (lock) {
+                if (outgoing.length() == 0 || broken != null) {
+                    writing = false;
+                    return;
+                }
+                if (turn == MAX_WRITES_PER_TURN) {
+                    writing = false;
+                    wakeSender();
+                    return;
+                }
+                toSend = outgoing;
+                outgoing = sending;
+                sending = toSend;
+            }
+            try {
+                os.write(toSend.array(), 0, toSend.length());
+                toSend.clear();
+            } catch (IOException e) {
+                toSend.clear();
+                synchronized (lock) {
+                    writing = false;
+                }
+                fail(new FabricException(closed ? Status.FLUSHED : Status.RETRY_EXCEEDED,
+                        "connection to memory node at " + address + " lost while sending: " + e.getMessage(), e));
                 return;
             }
-        }
-        wakeSender();
-    }
-
-    /** Swaps the buffers and writes; false when the connection broke. Caller holds {@code writing}. */
-    private boolean writePending() {
-        FrameBuffer toSend;
-        synchronized (lock) {
-            toSend = outgoing;
-            outgoing = sending;
-            sending = toSend;
-        }
-        try {
-            os.write(toSend.array(), 0, toSend.length());
-            toSend.clear();
-            return true;
-        } catch (IOException e) {
-            toSend.clear();
-            fail(new FabricException(closed ? Status.FLUSHED : Status.RETRY_EXCEEDED,
-                    "connection to memory node at " + address + " lost while sending: " + e.getMessage(), e));
-            return false;
         }
     }
 
@@ -244,21 +278,13 @@ final class TcpConnection implements Connection {
                 }
                 LockSupport.park(this);
             }
-            while (true) {
-                synchronized (lock) {
-                    if (writing || outgoing.length() == 0 || broken != null) {
-                        break;
-                    }
-                    writing = true;
+            synchronized (lock) {
+                if (writing || outgoing.length() == 0 || broken != null) {
+                    continue;
                 }
-                boolean ok = writePending();
-                synchronized (lock) {
-                    writing = false;
-                }
-                if (!ok) {
-                    break;
-                }
+                writing = true;
             }
+            writeQueued();
         }
     }
 
@@ -269,6 +295,9 @@ final class TcpConnection implements Connection {
                     Pending p;
                     synchronized (lock) {
                         p = inFlight.poll();
+                        if (p != null) {
+                            awaitedResponseBytes -= p.responseBytes();
+                        }
                     }
                     if (p == null) {
                         throw new MalformedFrameException("completion for a batch that was never posted");
@@ -281,6 +310,7 @@ final class TcpConnection implements Connection {
                         p.future().completeExceptionally((FabricException) outcome);
                     }
                 }
+                flushFromReader();
                 if (!frames.fill()) {
                     fail(new FabricException(closed ? Status.FLUSHED : Status.RETRY_EXCEEDED,
                             "memory node at " + address + " closed the connection"));
@@ -305,6 +335,7 @@ final class TcpConnection implements Connection {
             }
             failed = new ArrayList<>(inFlight);
             inFlight.clear();
+            awaitedResponseBytes = 0;
             outgoing.clear();
         }
         closeQuietly(socket);

@@ -34,7 +34,7 @@ final class WireLayout {
     static final int REQUEST_HEADER_BYTES = 1 + 4 + 4 + 8 + 4;
     static final int RESULT_HEADER_BYTES = 2;
     static final int MAX_SECRET_BYTES = 1024;
-    static final int MAX_REASON_BYTES = 4096;
+    static final int MAX_REASON_BYTES = 1024;
 
     /** Largest body: a batch of the most verbs carrying the most bytes, with room for headers. */
     static final int MAX_BODY_BYTES = 3 + FabricLimits.MAX_BATCH_VERBS * (REQUEST_HEADER_BYTES + 16)
