@@ -18,8 +18,8 @@ import org.pdpm.rdma.api.RemoteRegion;
 /**
  * Measures one connection the way the stores use it: the transport's floor (an empty batch, a
  * round trip with no verb in it), single verbs, a doorbell batch, and pipelined throughput from
- * one thread. A warm-up runs every operation in turn before anything is measured, and each figure
- * settles briefly on its own operation; the measured loops reuse their batches and allocate nothing
+ * one client. A warm-up runs every operation in turn before anything is measured, then the
+ * operations take turns sample by sample; the measured loops reuse their batches and allocate nothing
  * of their own, so what is measured is the fabric.
  *
  * <p>It writes to the first {@link #FOOTPRINT_BYTES} bytes of the node's first region.
@@ -41,9 +41,6 @@ public final class FabricBenchmark {
     private static final long WRITE_OFFSET = 4 << 10;
     private static final long CAS_OFFSET = 8 << 10;
     private static final long PIPELINE_OFFSET = 16 << 10;
-
-    /** Each figure settles with this fraction of the warm-up, run alone, before it is measured. */
-    private static final int SETTLE_FRACTION = 10;
 
     /** Slowest latency the histograms record; anything slower is a timeout in all but name. */
     private static final long HIGHEST_TRACKABLE_NANOS = TimeUnit.MINUTES.toNanos(1);
@@ -137,32 +134,29 @@ public final class FabricBenchmark {
         }
         Runnable batchReads = () -> connection.execute(batch32);
 
-        // Warm the whole path — client, transport and node — before the first figure, so that the
-        // first one measured (the floor) is not the one that pays for the JIT.
+        // Warm the whole path — client, transport and node — before anything is measured.
         List<Runnable> all = List.of(floor, read, write, cas, batchReads);
         for (int i = 0; i < settings.warmupOps(); i++) {
             for (Runnable op : all) {
                 op.run();
             }
         }
-        Histogram reads = latency(read);
-        return new Result(fabric, p50Micros(latency(floor)), p50Micros(reads),
-                micros(reads.getValueAtPercentile(99)), p50Micros(latency(write)), p50Micros(latency(cas)),
-                p50Micros(latency(batchReads)), pipelinedReadsPerSecond(), settings.pipelineDepth());
-    }
-
-    /** Latencies of {@code op}, after a short settling run of it alone. */
-    private Histogram latency(Runnable op) {
-        for (int i = 0; i < settings.warmupOps() / SETTLE_FRACTION; i++) {
-            op.run();
+        // The operations take turns, sample by sample, so that a drift in the machine's state (a
+        // neighbour's load, a GC, CPU frequency) weighs on every figure alike and the ratios hold.
+        Histogram[] h = new Histogram[all.size()];
+        for (int k = 0; k < h.length; k++) {
+            h[k] = new Histogram(HIGHEST_TRACKABLE_NANOS, 3);
         }
-        Histogram h = new Histogram(HIGHEST_TRACKABLE_NANOS, 3);
         for (int i = 0; i < settings.measuredOps(); i++) {
-            long start = System.nanoTime();
-            op.run();
-            h.recordValue(Math.min(Math.max(1, System.nanoTime() - start), HIGHEST_TRACKABLE_NANOS));
+            for (int k = 0; k < h.length; k++) {
+                long start = System.nanoTime();
+                all.get(k).run();
+                h[k].recordValue(Math.min(Math.max(1, System.nanoTime() - start), HIGHEST_TRACKABLE_NANOS));
+            }
         }
-        return h;
+        return new Result(fabric, p50Micros(h[0]), p50Micros(h[1]), micros(h[1].getValueAtPercentile(99)),
+                p50Micros(h[2]), p50Micros(h[3]), p50Micros(h[4]), pipelinedReadsPerSecond(),
+                settings.pipelineDepth());
     }
 
     /**

@@ -45,6 +45,21 @@ final class FrameReader {
         return true;
     }
 
+    /**
+     * Waits up to {@code pollNanos} for bytes by polling, and only then blocks in the kernel. A
+     * thread that has just been busy is likely to be answered within microseconds; blocking would
+     * let its CPU go idle, and waking an idle virtual CPU costs far more than the answer took.
+     */
+    boolean fill(long pollNanos) throws IOException {
+        if (pollNanos > 0 && in.available() == 0) {
+            long deadline = System.nanoTime() + pollNanos;
+            do {
+                Thread.onSpinWait();
+            } while (in.available() == 0 && System.nanoTime() - deadline < 0);
+        }
+        return fill();
+    }
+
     /** Blocks until more bytes arrive; false at the end of the stream. */
     boolean fill() throws IOException {
         if (start == end) {

@@ -23,6 +23,8 @@ final class ServerSession implements Runnable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ServerSession.class);
     private static final int HANDSHAKE_TIMEOUT_MILLIS = 10_000;
+    /** After answering, poll this long for the client's next frame before blocking (see FrameReader). */
+    private static final long POLL_NANOS = 50_000;
 
     private final Socket socket;
     private final VerbExecutor executor;
@@ -144,7 +146,7 @@ final class ServerSession implements Runnable {
                 }
             }
             flush(os);
-            if (!reader.fill()) {
+            if (!reader.fill(POLL_NANOS)) {
                 return;
             }
         }

@@ -45,6 +45,7 @@ final class TcpConnection implements Connection {
     private final OutputStream os;
     private final NodeInfo info;
     private final long timeoutNanos;
+    private final long pollNanos;
     private final Consumer<TcpConnection> onClose;
     private final TrafficCounter stats = new TrafficCounter();
 
@@ -64,18 +65,25 @@ final class TcpConnection implements Connection {
     /** Receive buffer we ask for; the reader writes only while awaited answers fit well inside it. */
     private static final int RECEIVE_BUFFER_BYTES = 1 << 20;
     private static final long READER_WRITE_LIMIT_BYTES = RECEIVE_BUFFER_BYTES / 2;
+    /**
+     * The reader sends what callbacks posted after this many completions, not only at the end of
+     * a burst: a pipeline then stays split into several bursts in flight, which keeps the node busy
+     * instead of letting the two sides take turns at idling.
+     */
+    private static final int READER_FLUSH_EVERY = 16;
     /** A writer that keeps finding new work hands it to the sender thread after this many writes. */
     private static final int MAX_WRITES_PER_TURN = 8;
 
     private record Pending(Batch batch, CompletableFuture<BatchResult> future, long responseBytes) {}
 
     private TcpConnection(NodeAddress address, Socket socket, NodeInfo info, FrameReader frames, long timeoutNanos,
-                          Consumer<TcpConnection> onClose) throws IOException {
+                          long pollNanos, Consumer<TcpConnection> onClose) throws IOException {
         this.address = address;
         this.socket = socket;
         this.os = socket.getOutputStream();
         this.info = info;
         this.timeoutNanos = timeoutNanos;
+        this.pollNanos = pollNanos;
         this.onClose = onClose;
         this.reader = new Thread(() -> readLoop(frames), "pdpm-tcp-reader-" + address);
         this.sender = new Thread(this::sendLoop, "pdpm-tcp-sender-" + address);
@@ -116,7 +124,8 @@ final class TcpConnection implements Connection {
             }
             NodeInfo info = parseWelcome(frames, address);
             socket.setSoTimeout(0);
-            return new TcpConnection(address, socket, info, frames, options.operationTimeout().toNanos(), onClose);
+            return new TcpConnection(address, socket, info, frames, options.operationTimeout().toNanos(),
+                    options.poll().toNanos(), onClose);
         } catch (FabricException | IllegalArgumentException e) {
             closeQuietly(socket);
             throw e;
@@ -216,6 +225,12 @@ final class TcpConnection implements Connection {
         return Connection.super.execute(batch);
     }
 
+    private boolean awaitingAnswers() {
+        synchronized (lock) {
+            return !inFlight.isEmpty();
+        }
+    }
+
     /** Called by the reader after a burst of completions: sends what their callbacks posted. */
     private void flushFromReader() {
         synchronized (lock) {
@@ -291,6 +306,7 @@ final class TcpConnection implements Connection {
     private void readLoop(FrameReader frames) {
         try {
             while (true) {
+                int sinceFlush = 0;
                 while (frames.nextBuffered()) {
                     Pending p;
                     synchronized (lock) {
@@ -309,9 +325,13 @@ final class TcpConnection implements Connection {
                     } else {
                         p.future().completeExceptionally((FabricException) outcome);
                     }
+                    if (++sinceFlush == READER_FLUSH_EVERY) {
+                        flushFromReader();
+                        sinceFlush = 0;
+                    }
                 }
                 flushFromReader();
-                if (!frames.fill()) {
+                if (!frames.fill(awaitingAnswers() ? pollNanos : 0)) {
                     fail(new FabricException(closed ? Status.FLUSHED : Status.RETRY_EXCEEDED,
                             "memory node at " + address + " closed the connection"));
                     return;

@@ -14,12 +14,24 @@ public final class TcpFabric implements Fabric {
      * @param secret           the nodes' shared secret, or null when they require none
      * @param connectTimeout   bound on TCP connect plus handshake
      * @param operationTimeout bound on a blocking wait for a completion
+     * @param poll             how long a connection with answers outstanding polls the socket
+     *                         before blocking: an RDMA client polls its completion queue; here it
+     *                         spares the wake-up of an idle CPU. Zero always blocks.
      */
-    public record Options(String secret, Duration connectTimeout, Duration operationTimeout) {
+    public record Options(String secret, Duration connectTimeout, Duration operationTimeout, Duration poll) {
+        public Options {
+            if (poll.isNegative()) {
+                throw new IllegalArgumentException("poll=" + poll + " must not be negative");
+            }
+        }
+
         public static Options withSecret(String secret) {
-            return new Options(secret, Duration.ofSeconds(5), Duration.ofSeconds(30));
+            return new Options(secret, Duration.ofSeconds(5), Duration.ofSeconds(30), Duration.ofNanos(DEFAULT_POLL_NANOS));
         }
     }
+
+    /** Default poll before blocking: a few loopback round trips of an awake machine. */
+    public static final long DEFAULT_POLL_NANOS = 50_000;
 
     private final Options options;
     private final List<TcpConnection> connections = new CopyOnWriteArrayList<>();
