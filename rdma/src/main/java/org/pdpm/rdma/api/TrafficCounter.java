@@ -23,6 +23,13 @@ public final class TrafficCounter {
         bytes.add(batch.payloadBytes());
     }
 
+    /** Adds everything {@code other} counted, e.g. one operation's traffic to a store's total. */
+    public void add(TrafficCounter other) {
+        roundTrips.add(other.roundTrips());
+        verbs.add(other.verbs());
+        bytes.add(other.bytes());
+    }
+
     public long roundTrips() {
         return roundTrips.sum();
     }

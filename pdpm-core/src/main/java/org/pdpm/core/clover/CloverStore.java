@@ -1,0 +1,493 @@
+package org.pdpm.core.clover;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import org.pdpm.core.api.KvCursor;
+import org.pdpm.core.api.KvEntry;
+import org.pdpm.core.api.KvLimits;
+import org.pdpm.core.api.KvStats;
+import org.pdpm.core.api.KvStore;
+import org.pdpm.core.api.StoreUnavailableException;
+import org.pdpm.core.layout.EntryLayout;
+import org.pdpm.core.layout.Pointer;
+import org.pdpm.core.pool.PoolLayout;
+import org.pdpm.core.pool.PoolNodes;
+import org.pdpm.rdma.api.Batch;
+import org.pdpm.rdma.api.BatchResult;
+import org.pdpm.rdma.api.Fabric;
+import org.pdpm.rdma.api.FabricException;
+import org.pdpm.rdma.api.NodeAddress;
+import org.pdpm.rdma.api.RoundTrip;
+import org.pdpm.rdma.api.TrafficCounter;
+
+/**
+ * A Clover client: the data plane at the compute node. A PUT writes an immutable new version out
+ * of place into space this client owns, on all R replicas with a flush (one round trip), then
+ * commits it with one CAS on the previous version's {@code next} word on the primary (a second);
+ * a GET reads the cached newest version and is done when its {@code next} is still empty (one
+ * round trip). The metadata server is asked only on a cache miss, for a new key, or for space.
+ *
+ * <p>With R > 1 the committed link is then copied to the backups (a third round trip) before the
+ * PUT returns, so every acknowledged version is linked on every replica.
+ */
+public final class CloverStore implements KvStore {
+
+    private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
+    /** Hops a read follows from a stale cursor before asking the server for a fresher start. */
+    private static final int MAX_HOPS_BEFORE_LOOKUP = 8;
+    /** Reads of an entry that fails its checksum before the store gives up on it. */
+    private static final int MAX_TORN_READS = 16;
+    private static final int SCAN_PAGE = 256;
+
+    private final PoolNodes nodes;
+    private final PoolLayout layout;
+    private final MetadataService metadata;
+    private final long clientId;
+    private final KvLimits limits;
+    private final ConcurrentHashMap<CloverKey, Long> cursors = new ConcurrentHashMap<>();
+    private final ExecutorService background;
+    private final Object allocationLock = new Object();
+    private int blockGroup;
+    private long blockNext;
+    private long blockEnd;
+
+    private final LongAdder gets = new LongAdder();
+    private final LongAdder puts = new LongAdder();
+    private final LongAdder deletes = new LongAdder();
+    private final TrafficCounter getTraffic = new TrafficCounter();
+    private final TrafficCounter putTraffic = new TrafficCounter();
+    private final TrafficCounter deleteTraffic = new TrafficCounter();
+
+    private CloverStore(PoolNodes nodes, MetadataService metadata, KvLimits limits) {
+        this.nodes = nodes;
+        this.metadata = metadata;
+        this.layout = metadata.pool();
+        if (layout.nodeCount() != nodes.size()) {
+            throw new IllegalArgumentException("the metadata server's pool has " + layout.nodeCount()
+                    + " memory nodes but this client was given " + nodes.size());
+        }
+        int largest = EntryLayout.entryBytes(limits.maxKeyBytes(), limits.maxValueBytes());
+        if (largest > layout.blockBytes() || largest > Pointer.MAX_LENGTH_BYTES) {
+            throw new IllegalArgumentException("limits " + limits + " allow entries of " + largest
+                    + " bytes, more than a block of " + layout.blockBytes());
+        }
+        this.limits = limits;
+        this.clientId = metadata.registerClient();
+        this.background = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "pdpm-clover-hints-" + clientId);
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Opens a Clover client; it closes the connections it opened when it fails. */
+    public static final class Builder {
+        private Fabric fabric;
+        private List<NodeAddress> memoryNodes;
+        private MetadataService metadata;
+        private KvLimits limits;
+
+        public Builder fabric(Fabric fabric) {
+            this.fabric = fabric;
+            return this;
+        }
+
+        /** The pool's memory nodes, in pool order. */
+        public Builder memoryNodes(List<NodeAddress> memoryNodes) {
+            this.memoryNodes = List.copyOf(memoryNodes);
+            return this;
+        }
+
+        public Builder metadata(MetadataService metadata) {
+            this.metadata = metadata;
+            return this;
+        }
+
+        /** Key and value bounds; by default keys up to 1 KiB and values up to a quarter block. */
+        public Builder limits(KvLimits limits) {
+            this.limits = limits;
+            return this;
+        }
+
+        public CloverStore open() {
+            Objects.requireNonNull(fabric, "fabric");
+            Objects.requireNonNull(memoryNodes, "memoryNodes");
+            Objects.requireNonNull(metadata, "metadata");
+            KvLimits l = limits != null ? limits : new KvLimits(1024, metadata.pool().blockBytes() / 4);
+            PoolNodes nodes = PoolNodes.connect(fabric, memoryNodes);
+            try {
+                return new CloverStore(nodes, metadata, l);
+            } catch (RuntimeException e) {
+                nodes.close();
+                throw e;
+            }
+        }
+    }
+
+    @Override
+    public KvLimits limits() {
+        return limits;
+    }
+
+    public long clientId() {
+        return clientId;
+    }
+
+    // ---------------------------------------------------------------- GET
+
+    @Override
+    public byte[] get(byte[] key) {
+        limits.checkKey(key);
+        TrafficCounter op = new TrafficCounter();
+        try {
+            return read(new CloverKey(key.clone()), op);
+        } finally {
+            gets.increment();
+            addTo(getTraffic, op);
+        }
+    }
+
+    private byte[] read(CloverKey key, TrafficCounter op) {
+        Long cursor = cursors.get(key);
+        if (cursor == null) {
+            cursor = lookup(key, op);
+            if (cursor == null) {
+                return null;
+            }
+        }
+        EntryLayout.Entry tail = readTail(key, cursor, op);
+        return tail == null ? null : tail.tombstone() ? null : tail.value();
+    }
+
+    private Long lookup(CloverKey key, TrafficCounter op) {
+        op.addRoundTrips(1);
+        MetadataService.KeyLocation loc = callMetadata(() -> metadata.lookup(key.bytes()), "look up a key");
+        return loc == null ? null : loc.tail();
+    }
+
+    /** Follows the chain from {@code from} to its tail; caches and returns the tail entry. */
+    private EntryLayout.Entry readTail(CloverKey key, long from, TrafficCounter op) {
+        long at = from;
+        int hops = 0;
+        while (true) {
+            EntryLayout.Entry e = readEntry(at, op);
+            if (!Arrays.equals(e.key(), key.bytes())) {
+                throw new IllegalStateException("version " + Pointer.toString(at) + " belongs to another key: the chain of '"
+                        + key + "' is corrupt");
+            }
+            if (e.next() == Pointer.NULL) {
+                cursors.put(key, at);
+                return e;
+            }
+            at = e.next();
+            if (++hops == MAX_HOPS_BEFORE_LOOKUP) {
+                Long fresher = lookup(key, op);
+                if (fresher != null) {
+                    at = fresher;
+                }
+            }
+        }
+    }
+
+    /** One READ of a whole version from its group's primary; re-read while it fails its checksum. */
+    private EntryLayout.Entry readEntry(long pointer, TrafficCounter op) {
+        int primary = primaryOf(pointer);
+        for (int attempt = 0; attempt < MAX_TORN_READS; attempt++) {
+            Batch b = new Batch(1);
+            b.read(nodes.region(primary), Pointer.offset(pointer), Pointer.lengthBytes(pointer));
+            EntryLayout.Entry e = EntryLayout.decode(await(RoundTrip.on(op), primary, b).get(0).bytes(0));
+            if (e != null) {
+                return e;
+            }
+        }
+        throw new IllegalStateException("version " + Pointer.toString(pointer) + " fails its checksum on "
+                + MAX_TORN_READS + " reads: its memory node holds corrupt data");
+    }
+
+    @Override
+    public List<byte[]> getAll(List<byte[]> keys) {
+        // Cached keys are read together in one round trip; the rest, and stale cursors, one by one.
+        List<byte[]> out = new ArrayList<>(keys.size());
+        TrafficCounter op = new TrafficCounter();
+        RoundTrip rt = RoundTrip.on(op);
+        List<Integer> posted = new ArrayList<>();
+        for (int i = 0; i < keys.size(); i++) {
+            limits.checkKey(keys.get(i));
+            out.add(null);
+            Long cursor = cursors.get(new CloverKey(keys.get(i)));
+            if (cursor != null) {
+                Batch b = new Batch(1);
+                b.read(nodes.region(primaryOf(cursor)), Pointer.offset(cursor), Pointer.lengthBytes(cursor));
+                rt.post(nodes.connection(primaryOf(cursor)), b);
+                posted.add(i);
+            }
+        }
+        boolean[] done = new boolean[keys.size()];
+        if (!posted.isEmpty()) {
+            List<BatchResult> results = awaitAll(rt);
+            for (int j = 0; j < posted.size(); j++) {
+                int i = posted.get(j);
+                EntryLayout.Entry e = EntryLayout.decode(results.get(j).bytes(0));
+                if (e != null && e.next() == Pointer.NULL && Arrays.equals(e.key(), keys.get(i))) {
+                    out.set(i, e.tombstone() ? null : e.value());
+                    done[i] = true;
+                }
+            }
+        }
+        for (int i = 0; i < keys.size(); i++) {
+            if (!done[i]) {
+                out.set(i, read(new CloverKey(keys.get(i).clone()), op));
+            }
+        }
+        gets.add(keys.size());
+        addTo(getTraffic, op);
+        return out;
+    }
+
+    // ---------------------------------------------------------------- PUT / DELETE
+
+    @Override
+    public void put(byte[] key, byte[] value) {
+        limits.checkKey(key);
+        limits.checkValue(value);
+        TrafficCounter op = new TrafficCounter();
+        try {
+            write(new CloverKey(key.clone()), value, false, op);
+        } finally {
+            puts.increment();
+            addTo(putTraffic, op);
+        }
+    }
+
+    @Override
+    public void delete(byte[] key) {
+        limits.checkKey(key);
+        TrafficCounter op = new TrafficCounter();
+        try {
+            CloverKey k = new CloverKey(key.clone());
+            if (cursors.containsKey(k) || lookup(k, op) != null) {
+                write(k, new byte[0], true, op);
+            }
+        } finally {
+            deletes.increment();
+            addTo(deleteTraffic, op);
+        }
+    }
+
+    private void write(CloverKey key, byte[] value, boolean tombstone, TrafficCounter op) {
+        byte[] entry = EntryLayout.encode(clientId, key.bytes(), value, tombstone, 0, 0);
+        long version = allocate(entry.length, op);
+        writeReplicas(version, EntryLayout.NEXT_OFFSET, entry, op);
+
+        Long tail = cursors.get(key);
+        if (tail == null) {
+            op.addRoundTrips(1);
+            MetadataService.KeyLocation loc = callMetadata(() -> metadata.create(key.bytes(), version), "create a key");
+            if (loc.created()) {
+                cursors.put(key, version);
+                return;
+            }
+            tail = loc.tail();
+        }
+        link(key, tail, version, op);
+    }
+
+    /** Appends {@code version} after the chain's tail, chasing it from {@code tail} by CAS alone. */
+    private void link(CloverKey key, long tail, long version, TrafficCounter op) {
+        long at = tail;
+        while (true) {
+            int primary = primaryOf(at);
+            Batch b = new Batch(2);
+            int cas = b.compareAndSwap(nodes.region(primary), Pointer.offset(at) + EntryLayout.NEXT_OFFSET, Pointer.NULL, version);
+            b.flush(nodes.region(primary), Pointer.offset(at) + EntryLayout.NEXT_OFFSET, 8);
+            BatchResult r = await(RoundTrip.on(op), primary, b).get(0);
+            if (r.swapped(cas)) {
+                if (layout.replication() > 1) {
+                    byte[] link = new byte[8];
+                    LONG.set(link, 0, version);
+                    writeBackups(at, link, op);
+                }
+                cursors.put(key, version);
+                hint(key, version);
+                return;
+            }
+            at = r.oldValue(cas);
+        }
+    }
+
+    /** Writes {@code bytes} at the version's offset on every replica, with a flush: one round trip. */
+    private void writeReplicas(long pointer, int within, byte[] bytes, TrafficCounter op) {
+        RoundTrip rt = RoundTrip.on(op);
+        int first = primaryOf(pointer);
+        for (int n = first; n < first + layout.replication(); n++) {
+            postWrite(rt, n, Pointer.offset(pointer) + within, bytes);
+        }
+        awaitAll(rt);
+    }
+
+    private void writeBackups(long pointer, byte[] bytes, TrafficCounter op) {
+        RoundTrip rt = RoundTrip.on(op);
+        int first = primaryOf(pointer);
+        for (int n = first + 1; n < first + layout.replication(); n++) {
+            postWrite(rt, n, Pointer.offset(pointer) + EntryLayout.NEXT_OFFSET, bytes);
+        }
+        awaitAll(rt);
+    }
+
+    private void postWrite(RoundTrip rt, int node, long offset, byte[] bytes) {
+        Batch b = new Batch(2);
+        b.write(nodes.region(node), offset, bytes);
+        b.flush(nodes.region(node), offset, bytes.length);
+        rt.post(nodes.connection(node), b);
+    }
+
+    private void hint(CloverKey key, long tail) {
+        try {
+            background.execute(() -> metadata.advance(key.bytes(), tail));
+        } catch (RejectedExecutionException closing) {
+            // The store is closing; a hint is only an optimisation.
+        }
+    }
+
+    /** Space for one entry in the current block, asking the server for a new block when it is full. */
+    private long allocate(int bytes, TrafficCounter op) {
+        synchronized (allocationLock) {
+            if (blockNext + bytes > blockEnd) {
+                op.addRoundTrips(1);
+                MetadataService.BlockGrant g = callMetadata(() -> metadata.grantBlock(clientId), "get space");
+                blockGroup = g.group();
+                blockNext = g.offset();
+                blockEnd = g.offset() + g.bytes();
+            }
+            long p = Pointer.of(blockGroup, blockNext, bytes);
+            blockNext += bytes;
+            return p;
+        }
+    }
+
+    // ---------------------------------------------------------------- scan
+
+    @Override
+    public KvCursor scan(byte[] prefix) {
+        limits.checkPrefix(prefix);
+        return new ScanCursor(prefix.clone());
+    }
+
+    /** Pages through the server's key index and reads each key's newest version. */
+    private final class ScanCursor implements KvCursor {
+        private final byte[] prefix;
+        private final ArrayDeque<KvEntry> ready = new ArrayDeque<>();
+        private byte[] after;
+        private boolean exhausted;
+
+        ScanCursor(byte[] prefix) {
+            this.prefix = prefix;
+        }
+
+        @Override
+        public boolean hasNext() {
+            while (ready.isEmpty() && !exhausted) {
+                fetchPage();
+            }
+            return !ready.isEmpty();
+        }
+
+        @Override
+        public KvEntry next() {
+            if (!hasNext()) {
+                throw new NoSuchElementException("scan of prefix has no more entries");
+            }
+            return ready.poll();
+        }
+
+        private void fetchPage() {
+            List<MetadataService.KeyLocation> page = callMetadata(() -> metadata.scan(prefix, after, SCAN_PAGE), "scan keys");
+            if (page.size() < SCAN_PAGE) {
+                exhausted = true;
+            }
+            TrafficCounter op = new TrafficCounter();
+            for (MetadataService.KeyLocation loc : page) {
+                CloverKey key = new CloverKey(loc.key());
+                Long cursor = cursors.get(key);
+                EntryLayout.Entry tail = readTail(key, cursor != null ? cursor : loc.tail(), op);
+                if (!tail.tombstone()) {
+                    ready.add(new KvEntry(loc.key(), tail.value()));
+                }
+                after = loc.key();
+            }
+        }
+
+        @Override
+        public void close() {
+            exhausted = true;
+            ready.clear();
+        }
+    }
+
+    // ---------------------------------------------------------------- plumbing
+
+    private int primaryOf(long pointer) {
+        return Pointer.group(pointer) * layout.replication();
+    }
+
+    private List<BatchResult> await(RoundTrip rt, int node, Batch b) {
+        rt.post(nodes.connection(node), b);
+        return awaitAll(rt);
+    }
+
+    private List<BatchResult> awaitAll(RoundTrip rt) {
+        try {
+            return rt.await();
+        } catch (FabricException e) {
+            throw new StoreUnavailableException("a memory node failed: " + e.getMessage(), e);
+        }
+    }
+
+    private <T> T callMetadata(java.util.function.Supplier<T> call, String what) {
+        try {
+            return call.get();
+        } catch (FabricException e) {
+            throw new StoreUnavailableException("the metadata server could not " + what + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void addTo(TrafficCounter total, TrafficCounter op) {
+        total.add(op);
+    }
+
+    @Override
+    public KvStats stats() {
+        return new KvStats(gets.sum(), puts.sum(), deletes.sum(), getTraffic.roundTrips(), putTraffic.roundTrips(),
+                deleteTraffic.roundTrips(), getTraffic.verbs() + putTraffic.verbs() + deleteTraffic.verbs(),
+                getTraffic.bytes() + putTraffic.bytes() + deleteTraffic.bytes());
+    }
+
+    @Override
+    public void close() {
+        background.shutdown();
+        try {
+            background.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        nodes.close();
+    }
+}

@@ -1,0 +1,120 @@
+package org.pdpm.core.clover;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.util.zip.CRC32C;
+
+/**
+ * A record of the metadata server's log, which lives in the memory nodes (group 0's log area) so
+ * that the server keeps nothing only its memory knows. Little-endian, 8-byte aligned:
+ *
+ * <pre>
+ *  0        4        8      16     17
+ *  | length | crc32c | seq  | type | payload ... | pad to 8 |
+ *  | u32    | u32    | u64  | u8   |
+ *
+ *  CLIENT  payload: u64 clientId
+ *  BLOCK   payload: u64 clientId | u32 group | u64 blockIndex
+ *  KEY     payload: u64 head pointer | u16 keyLength | key
+ * </pre>
+ *
+ * The crc covers bytes 8..length, and sequence numbers run 1, 2, 3… from the log's start, so replay
+ * stops at the first record that is torn, stale (from a previous pool) or never written.
+ */
+final class LogRecordLayout {
+
+    static final int LENGTH_OFFSET = 0;
+    static final int CRC_OFFSET = 4;
+    static final int SEQ_OFFSET = 8;
+    static final int TYPE_OFFSET = 16;
+    static final int PAYLOAD_OFFSET = 17;
+
+    static final byte CLIENT = 1;
+    static final byte BLOCK = 2;
+    static final byte KEY = 3;
+
+    private static final VarHandle SHORT = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
+    private LogRecordLayout() {}
+
+    static byte[] client(long seq, long clientId) {
+        byte[] r = frame(seq, CLIENT, 8);
+        LONG.set(r, PAYLOAD_OFFSET, clientId);
+        return seal(r);
+    }
+
+    static byte[] block(long seq, long clientId, int group, long blockIndex) {
+        byte[] r = frame(seq, BLOCK, 20);
+        LONG.set(r, PAYLOAD_OFFSET, clientId);
+        INT.set(r, PAYLOAD_OFFSET + 8, group);
+        LONG.set(r, PAYLOAD_OFFSET + 12, blockIndex);
+        return seal(r);
+    }
+
+    static byte[] key(long seq, long head, byte[] key) {
+        byte[] r = frame(seq, KEY, 10 + key.length);
+        LONG.set(r, PAYLOAD_OFFSET, head);
+        SHORT.set(r, PAYLOAD_OFFSET + 8, (short) key.length);
+        System.arraycopy(key, 0, r, PAYLOAD_OFFSET + 10, key.length);
+        return seal(r);
+    }
+
+    private static byte[] frame(long seq, byte type, int payloadBytes) {
+        int length = (PAYLOAD_OFFSET + payloadBytes + 7) & ~7;
+        byte[] r = new byte[length];
+        INT.set(r, LENGTH_OFFSET, length);
+        LONG.set(r, SEQ_OFFSET, seq);
+        r[TYPE_OFFSET] = type;
+        return r;
+    }
+
+    private static byte[] seal(byte[] r) {
+        INT.set(r, CRC_OFFSET, crc(r, 0, r.length));
+        return r;
+    }
+
+    private static int crc(byte[] b, int at, int length) {
+        CRC32C c = new CRC32C();
+        c.update(b, at + SEQ_OFFSET, length - SEQ_OFFSET);
+        return (int) c.getValue();
+    }
+
+    /** Length of the valid record at {@code at} with sequence {@code seq}, or 0 where the log ends. */
+    static int validLength(byte[] b, int at, int available, long seq) {
+        if (available < PAYLOAD_OFFSET) {
+            return 0;
+        }
+        int length = (int) INT.get(b, at + LENGTH_OFFSET);
+        if (length < PAYLOAD_OFFSET || length > available || (length & 7) != 0) {
+            return 0;
+        }
+        if ((long) LONG.get(b, at + SEQ_OFFSET) != seq || (int) INT.get(b, at + CRC_OFFSET) != crc(b, at, length)) {
+            return 0;
+        }
+        return length;
+    }
+
+    /** Whether a record header announces more bytes than are buffered (the reader must read on). */
+    static int announcedLength(byte[] b, int at, int available) {
+        return available < 4 ? 0 : (int) INT.get(b, at + LENGTH_OFFSET);
+    }
+
+    static byte type(byte[] b, int at) {
+        return b[at + TYPE_OFFSET];
+    }
+
+    static long long8(byte[] b, int at) {
+        return (long) LONG.get(b, at);
+    }
+
+    static int int4(byte[] b, int at) {
+        return (int) INT.get(b, at);
+    }
+
+    static int unsignedShort(byte[] b, int at) {
+        return Short.toUnsignedInt((short) SHORT.get(b, at));
+    }
+}

@@ -1,0 +1,84 @@
+package org.pdpm.core.clover;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.pdpm.core.api.KvStats;
+
+/** Round trips per operation, read from the counters (DESIGN §3's table: GET 1, PUT 2 at R = 1). */
+class CloverRoundTripTest {
+
+    private static byte[] b(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @ParameterizedTest(name = "replication {0}")
+    @ValueSource(ints = {1, 2, 3})
+    void commonCaseCostsOneRoundTripPerGetAndTwoPerPut(int replication) {
+        try (LocalPool pool = new LocalPool(replication * 2, replication, 8 << 20)) {
+            CloverStore store = pool.client();
+            store.put(b("warm-up"), b("grants this client its first block"));
+
+            KvStats before = store.stats();
+            store.put(b("k"), b("v1"));                       // new key: write + create RPC
+            KvStats created = store.stats().minus(before);
+            assertThat(created.putRoundTrips()).isEqualTo(2);
+
+            before = store.stats();
+            for (int i = 0; i < 100; i++) {
+                store.put(b("k"), b("v" + i));                // warm: write ×R, CAS (+ link to backups)
+            }
+            KvStats overwrites = store.stats().minus(before);
+            assertThat(overwrites.roundTripsPerPut()).isEqualTo(replication == 1 ? 2.0 : 3.0);
+
+            before = store.stats();
+            for (int i = 0; i < 100; i++) {
+                assertThat(store.get(b("k"))).isEqualTo(b("v99"));
+            }
+            assertThat(store.stats().minus(before).roundTripsPerGet()).isEqualTo(1.0);
+        }
+    }
+
+    @ParameterizedTest(name = "replication {0}")
+    @ValueSource(ints = {1, 2})
+    void aColdReaderPaysOneRpcThenReadsInOne(int replication) {
+        try (LocalPool pool = new LocalPool(replication, replication, 8 << 20)) {
+            CloverStore writer = pool.client();
+            for (int i = 0; i < 20; i++) {
+                writer.put(b("key"), b("value " + i));
+            }
+            CloverStore reader = pool.client();
+            KvStats before = reader.stats();
+            assertThat(reader.get(b("key"))).isEqualTo(b("value 19"));
+            assertThat(reader.stats().minus(before).getRoundTrips()).isEqualTo(2);
+            before = reader.stats();
+            assertThat(reader.get(b("absent"))).isNull();
+            assertThat(reader.stats().minus(before).getRoundTrips()).isEqualTo(1);
+        }
+    }
+
+    @ParameterizedTest(name = "replication {0}")
+    @ValueSource(ints = {1, 2})
+    void aStaleCursorCostsOneRoundTripPerNewerVersion(int replication) {
+        try (LocalPool pool = new LocalPool(replication, replication, 8 << 20)) {
+            CloverStore a = pool.client();
+            CloverStore b = pool.client();
+            b.put(b("b's own"), b("grants b its first block"));
+            a.put(b("x"), b("1"));
+            assertThat(b.get(b("x"))).isEqualTo(b("1"));
+            a.put(b("x"), b("2"));
+            a.put(b("x"), b("3"));
+            KvStats before = b.stats();
+            assertThat(b.get(b("x"))).isEqualTo(b("3"));
+            assertThat(b.stats().minus(before).getRoundTrips()).isEqualTo(3);
+            // b's PUT chases a's versions by CAS alone: write, then one CAS per hop.
+            a.put(b("x"), b("4"));
+            before = b.stats();
+            b.put(b("x"), b("5"));
+            assertThat(b.stats().minus(before).putRoundTrips()).isEqualTo(replication == 1 ? 3 : 4);
+            assertThat(a.get(b("x"))).isEqualTo(b("5"));
+        }
+    }
+}

@@ -1,0 +1,51 @@
+package org.pdpm.core.clover;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.pdpm.rdma.api.Fabric;
+import org.pdpm.rdma.api.NodeAddress;
+import org.pdpm.rdma.local.LocalFabric;
+
+/** A pool of in-JVM memory nodes with an embedded metadata server, for Clover's tests. */
+final class LocalPool implements AutoCloseable {
+
+    final Fabric fabric;
+    final List<NodeAddress> nodes = new ArrayList<>();
+    final int replication;
+    MetadataServer metadata;
+    private final List<CloverStore> clients = new ArrayList<>();
+
+    LocalPool(int nodeCount, int replication, long nodeBytes) {
+        LocalFabric f = new LocalFabric();
+        for (int i = 0; i < nodeCount; i++) {
+            nodes.add(f.addNode(nodeBytes));
+        }
+        this.fabric = f;
+        this.replication = replication;
+        this.metadata = MetadataServer.open(fabric, nodes, options());
+    }
+
+    MetadataServer.Options options() {
+        return new MetadataServer.Options(replication, 1 << 20, 64 << 10);
+    }
+
+    CloverStore client() {
+        CloverStore c = CloverStore.builder().fabric(fabric).memoryNodes(nodes).metadata(metadata).open();
+        clients.add(c);
+        return c;
+    }
+
+    /** Stops the metadata server as if it had crashed and starts a new one on the same nodes. */
+    MetadataServer restartMetadata() {
+        metadata.close();
+        metadata = MetadataServer.open(fabric, nodes, options());
+        return metadata;
+    }
+
+    @Override
+    public void close() {
+        clients.forEach(CloverStore::close);
+        metadata.close();
+        fabric.close();
+    }
+}
