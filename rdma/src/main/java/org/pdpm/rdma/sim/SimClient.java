@@ -7,6 +7,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.pdpm.rdma.api.Batch;
 import org.pdpm.rdma.api.BatchResult;
 import org.pdpm.rdma.api.Connection;
+import org.pdpm.rdma.api.Fabric;
 import org.pdpm.rdma.api.FabricException;
 import org.pdpm.rdma.api.NodeAddress;
 
@@ -64,6 +65,33 @@ public final class SimClient {
         SimConnection c = new SimConnection(this, fabric.nodeToConnect(address), fabric.timeoutNanos());
         connections.add(c);
         return c;
+    }
+
+    /**
+     * This client as a {@link Fabric}, for code that opens its own connections (a store, a
+     * metadata server): everything it connects shares this client's verb count and fate. Closing
+     * the view closes the connections opened through it.
+     */
+    public Fabric asFabric() {
+        List<Connection> opened = new CopyOnWriteArrayList<>();
+        return new Fabric() {
+            @Override
+            public String name() {
+                return "sim";
+            }
+
+            @Override
+            public Connection connect(NodeAddress address) {
+                Connection c = SimClient.this.connect(address);
+                opened.add(c);
+                return c;
+            }
+
+            @Override
+            public void close() {
+                opened.forEach(Connection::close);
+            }
+        };
     }
 
     /**

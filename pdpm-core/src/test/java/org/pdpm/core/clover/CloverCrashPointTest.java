@@ -1,0 +1,209 @@
+package org.pdpm.core.clover;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.pdpm.core.api.KvCursor;
+import org.pdpm.core.api.KvEntry;
+import org.pdpm.rdma.api.NodeAddress;
+import org.pdpm.rdma.sim.PowerLoss;
+import org.pdpm.rdma.sim.SimClient;
+import org.pdpm.rdma.sim.SimFabric;
+import org.pdpm.rdma.sim.SimulatedCrashException;
+
+/**
+ * Crash points, enumerated: for every k, a writer (or the metadata server) stops after its k-th
+ * verb of an operation, the memory nodes optionally lose power (dropping or tearing what was not
+ * flushed), everything restarts, and every key must hold exactly its old or its new value — the
+ * new one whenever the operation had been acknowledged. Budget: a few seconds.
+ */
+class CloverCrashPointTest {
+
+    private static final byte[] K = b("key");
+    private static final byte[] L = b("bystander");
+    private static final byte[] OLD = b("old value of key");
+    private static final byte[] NEW = b("the new value of key, longer than the old one");
+    private static final byte[] RACER = b("the racer's value");
+    private static final byte[] OTHER = b("bystander's value");
+
+    enum Loss { NONE, DROP, TEAR }
+
+    static List<Arguments> cases() {
+        List<Arguments> out = new ArrayList<>();
+        for (int r = 1; r <= 2; r++) {
+            for (Loss loss : Loss.values()) {
+                for (boolean racing : new boolean[] {false, true}) {
+                    out.add(Arguments.of(r, loss, racing));
+                }
+            }
+        }
+        return out;
+    }
+
+    @ParameterizedTest(name = "R={0} power loss {1} racing {2}")
+    @MethodSource("cases")
+    void everyCrashPointOfAPutLeavesTheOldOrTheNewValue(int replication, Loss loss, boolean racing) {
+        long verbs = countVerbs(replication, w -> w.writer.put(K, NEW), World::writerClient);
+        assertThat(verbs).as("verbs of an overwrite").isEqualTo(replication == 1 ? 4 : 8);
+        for (long k = 0; k <= verbs; k++) {
+            World w = new World(replication, 1000 + k);
+            w.writerClient.crashAfterVerbs(w.writerClient.verbsPosted() + k);
+            boolean acknowledged = attempt(() -> w.writer.put(K, NEW));
+            assertThat(acknowledged).as("k=%d", k).isEqualTo(k == verbs);
+            if (racing) {
+                w.racer.put(K, RACER);
+            }
+            w.recover(loss);
+            byte[] now = w.reader.get(K);
+            String where = "R=" + replication + " loss=" + loss + " racing=" + racing + " k=" + k;
+            if (racing) {
+                assertThat(now).as(where).isEqualTo(RACER);
+            } else if (acknowledged) {
+                assertThat(now).as(where).isEqualTo(NEW);
+            } else {
+                assertThat(now).as(where).isIn(OLD, NEW);
+            }
+            w.assertIntact(where, now);
+        }
+    }
+
+    @ParameterizedTest(name = "R={0} power loss {1}")
+    @MethodSource("metadataCases")
+    void everyCrashPointOfTheMetadataServersCreateLeavesTheKeyAbsentOrWhole(int replication, Loss loss) {
+        byte[] fresh = b("a key the server has never seen");
+        long verbs = countVerbs(replication, w -> w.writer.put(fresh, NEW), World::metadataClient);
+        assertThat(verbs).as("verbs of a create").isEqualTo(2L * replication);
+        for (long k = 0; k <= verbs; k++) {
+            World w = new World(replication, 2000 + k);
+            w.metadataClient.crashAfterVerbs(w.metadataClient.verbsPosted() + k);
+            boolean acknowledged = attempt(() -> w.writer.put(fresh, NEW));
+            assertThat(acknowledged).as("k=%d", k).isEqualTo(k == verbs);
+            w.recover(loss);
+            String where = "R=" + replication + " loss=" + loss + " k=" + k;
+            byte[] now = w.reader.get(fresh);
+            if (acknowledged) {
+                assertThat(now).as(where).isEqualTo(NEW);
+            } else {
+                assertThat(now).as(where).isIn(null, NEW);
+            }
+            assertThat(w.reader.get(K)).as(where).isEqualTo(OLD);
+            w.assertIntact(where, w.reader.get(K));
+        }
+    }
+
+    static List<Arguments> metadataCases() {
+        List<Arguments> out = new ArrayList<>();
+        for (int r = 1; r <= 2; r++) {
+            for (Loss loss : Loss.values()) {
+                out.add(Arguments.of(r, loss));
+            }
+        }
+        return out;
+    }
+
+    private static long countVerbs(int replication, Consumer<World> op, java.util.function.Function<World, SimClient> who) {
+        World w = new World(replication, 1);
+        SimClient c = who.apply(w);
+        long before = c.verbsPosted();
+        op.accept(w);
+        return c.verbsPosted() - before;
+    }
+
+    /** Runs {@code op}; false when it stopped at the simulated crash. */
+    private static boolean attempt(Runnable op) {
+        try {
+            op.run();
+            return true;
+        } catch (RuntimeException e) {
+            if (!SimulatedCrashException.isCrash(e)) {
+                throw e;
+            }
+            return false;
+        }
+    }
+
+    private static byte[] b(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** A pool with a metadata server, a writer and a racer that have each written before. */
+    private static final class World {
+        final SimFabric sim;
+        final List<NodeAddress> nodes = new ArrayList<>();
+        final MetadataServer.Options options;
+        final SimClient metadataClient;
+        final SimClient writerClient;
+        final MetadataServer metadata;
+        final CloverStore writer;
+        final CloverStore racer;
+        CloverStore reader;
+
+        World(int replication, long seed) {
+            sim = SimFabric.builder().seed(seed).build();
+            for (int i = 0; i < replication; i++) {
+                nodes.add(sim.addNode(2 << 20));
+            }
+            options = new MetadataServer.Options(replication, 256 << 10, 64 << 10);
+            metadataClient = sim.client("metadata");
+            metadata = MetadataServer.open(metadataClient.asFabric(), nodes, options);
+            writerClient = sim.client("writer");
+            writer = store(writerClient, metadata);
+            racer = store(sim.client("racer"), metadata);
+            writer.put(K, OLD);
+            writer.put(L, OTHER);
+            racer.put(b("racer's own"), b("grants the racer a block"));
+            assertThat(racer.get(K)).isEqualTo(OLD);
+        }
+
+        SimClient writerClient() {
+            return writerClient;
+        }
+
+        SimClient metadataClient() {
+            return metadataClient;
+        }
+
+        private CloverStore store(SimClient client, MetadataService ms) {
+            return CloverStore.builder().fabric(client.asFabric()).memoryNodes(nodes).metadata(ms).open();
+        }
+
+        /** Power loss (or none), node restarts, a new metadata server and a fresh reader. */
+        void recover(Loss loss) {
+            if (loss != Loss.NONE) {
+                for (NodeAddress n : nodes) {
+                    sim.powerLoss(n, loss == Loss.DROP ? PowerLoss.DROP : PowerLoss.TEAR);
+                    sim.restartNode(n);
+                }
+            }
+            MetadataServer recovered = MetadataServer.open(sim.client("recovered-metadata").asFabric(), nodes, options);
+            reader = store(sim.client("reader"), recovered);
+        }
+
+        /** The bystander is untouched, a scan agrees with GETs, and the chain still takes writes. */
+        void assertIntact(String where, byte[] valueOfK) {
+            assertThat(reader.get(L)).as(where).isEqualTo(OTHER);
+            Map<String, byte[]> scanned = new HashMap<>();
+            try (KvCursor c = reader.scan(new byte[0])) {
+                while (c.hasNext()) {
+                    KvEntry e = c.next();
+                    scanned.put(new String(e.key(), StandardCharsets.UTF_8), e.value());
+                }
+            }
+            assertThat(scanned.get("key")).as(where).isEqualTo(valueOfK);
+            assertThat(scanned.get("bystander")).as(where).isEqualTo(OTHER);
+            byte[] after = b("written after recovery");
+            reader.put(K, after);
+            assertThat(reader.get(K)).as(where).isEqualTo(after);
+            reader.put(b("new after recovery"), after);
+            assertThat(reader.get(L)).as(where).isEqualTo(OTHER);
+        }
+    }
+}
