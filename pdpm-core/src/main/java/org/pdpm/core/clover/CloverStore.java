@@ -14,6 +14,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import org.pdpm.core.api.KvCursor;
 import org.pdpm.core.api.KvEntry;
@@ -52,13 +53,23 @@ public final class CloverStore implements KvStore {
     /** Reads of an entry that fails its checksum before the store gives up on it. */
     private static final int MAX_TORN_READS = 16;
     private static final int SCAN_PAGE = 256;
+    /** Version ids are the client id above a per-client counter of this many bits. */
+    private static final int VERSION_COUNTER_BITS = 40;
+
+    /**
+     * Where this client last saw a key's chain end: a committed version and its id. The id is 0
+     * when the pointer came from the metadata server, which does not track ids; the key is then
+     * the only check.
+     */
+    private record Cursor(long pointer, long versionId) {}
 
     private final PoolNodes nodes;
     private final PoolLayout layout;
     private final MetadataService metadata;
     private final long clientId;
     private final KvLimits limits;
-    private final ConcurrentHashMap<CloverKey, Long> cursors = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<CloverKey, Cursor> cursors = new ConcurrentHashMap<>();
+    private final AtomicLong versionCounter = new AtomicLong();
     private final ExecutorService background;
     private final Object allocationLock = new Object();
     private int blockGroup;
@@ -87,6 +98,10 @@ public final class CloverStore implements KvStore {
         }
         this.limits = limits;
         this.clientId = metadata.registerClient();
+        if (clientId >= 1L << (63 - VERSION_COUNTER_BITS - 1)) {
+            throw new IllegalStateException("client id " + clientId + " no longer fits a version id: the pool has"
+                    + " registered too many clients");
+        }
         this.background = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "pdpm-clover-hints-" + clientId);
             t.setDaemon(true);
@@ -166,7 +181,7 @@ public final class CloverStore implements KvStore {
     }
 
     private byte[] read(CloverKey key, TrafficCounter op) {
-        Long cursor = cursors.get(key);
+        Cursor cursor = cursors.get(key);
         if (cursor == null) {
             cursor = lookup(key, op);
             if (cursor == null) {
@@ -174,32 +189,49 @@ public final class CloverStore implements KvStore {
             }
         }
         EntryLayout.Entry tail = readTail(key, cursor, op);
-        return tail == null ? null : tail.tombstone() ? null : tail.value();
+        return tail == null || tail.tombstone() ? null : tail.value();
     }
 
-    private Long lookup(CloverKey key, TrafficCounter op) {
+    private Cursor lookup(CloverKey key, TrafficCounter op) {
         op.addRoundTrips(1);
         MetadataService.KeyLocation loc = callMetadata(() -> metadata.lookup(key.bytes()), "look up a key");
-        return loc == null ? null : loc.tail();
+        return loc == null ? null : new Cursor(loc.tail(), 0);
     }
 
-    /** Follows the chain from {@code from} to its tail; caches and returns the tail entry. */
-    private EntryLayout.Entry readTail(CloverKey key, long from, TrafficCounter op) {
-        long at = from;
+    /**
+     * Follows the chain from {@code from} to its tail; caches and returns the tail entry, or null
+     * when the key has vanished from the index meanwhile. A cursor that no longer names the version
+     * it was taken from (its space was reclaimed) sends the read back to the metadata server once.
+     */
+    private EntryLayout.Entry readTail(CloverKey key, Cursor from, TrafficCounter op) {
+        Cursor at = from;
+        boolean fromServer = from.versionId() == 0;
         int hops = 0;
         while (true) {
-            EntryLayout.Entry e = readEntry(at, op);
-            if (!Arrays.equals(e.key(), key.bytes())) {
-                throw new IllegalStateException("version " + Pointer.toString(at) + " belongs to another key: the chain of '"
-                        + key + "' is corrupt");
+            EntryLayout.Entry e = readEntry(at.pointer(), op);
+            boolean valid = e != null && Arrays.equals(e.key(), key.bytes())
+                    && (at.versionId() == 0 || e.versionId() == at.versionId());
+            if (!valid) {
+                cursors.remove(key, from);
+                if (fromServer) {
+                    throw new IllegalStateException("version " + Pointer.toString(at.pointer())
+                            + " named by the metadata server does not hold key '" + key + "': the chain is corrupt");
+                }
+                Cursor fresh = lookup(key, op);
+                if (fresh == null) {
+                    return null;
+                }
+                at = fresh;
+                fromServer = true;
+                continue;
             }
-            if (e.next() == Pointer.NULL) {
-                cursors.put(key, at);
+            if (e.isTail()) {
+                cursors.put(key, new Cursor(at.pointer(), e.versionId()));
                 return e;
             }
-            at = e.next();
+            at = new Cursor(e.next(), 0);
             if (++hops == MAX_HOPS_BEFORE_LOOKUP) {
-                Long fresher = lookup(key, op);
+                Cursor fresher = lookup(key, op);
                 if (fresher != null) {
                     at = fresher;
                 }
@@ -207,7 +239,10 @@ public final class CloverStore implements KvStore {
         }
     }
 
-    /** One READ of a whole version from its group's primary; re-read while it fails its checksum. */
+    /**
+     * One READ of a whole version from its group's primary, re-read while it fails its checksum;
+     * null when it keeps failing — space reclaimed and being rewritten, or corrupt.
+     */
     private EntryLayout.Entry readEntry(long pointer, TrafficCounter op) {
         int primary = primaryOf(pointer);
         for (int attempt = 0; attempt < MAX_TORN_READS; attempt++) {
@@ -218,8 +253,7 @@ public final class CloverStore implements KvStore {
                 return e;
             }
         }
-        throw new IllegalStateException("version " + Pointer.toString(pointer) + " fails its checksum on "
-                + MAX_TORN_READS + " reads: its memory node holds corrupt data");
+        return null;
     }
 
     @Override
@@ -229,15 +263,18 @@ public final class CloverStore implements KvStore {
         TrafficCounter op = new TrafficCounter();
         RoundTrip rt = RoundTrip.on(op);
         List<Integer> posted = new ArrayList<>();
+        List<Long> expected = new ArrayList<>();
         for (int i = 0; i < keys.size(); i++) {
             limits.checkKey(keys.get(i));
             out.add(null);
-            Long cursor = cursors.get(new CloverKey(keys.get(i)));
+            Cursor cursor = cursors.get(new CloverKey(keys.get(i)));
             if (cursor != null) {
+                long p = cursor.pointer();
                 Batch b = new Batch(1);
-                b.read(nodes.region(primaryOf(cursor)), Pointer.offset(cursor), Pointer.lengthBytes(cursor));
-                rt.post(nodes.connection(primaryOf(cursor)), b);
+                b.read(nodes.region(primaryOf(p)), Pointer.offset(p), Pointer.lengthBytes(p));
+                rt.post(nodes.connection(primaryOf(p)), b);
                 posted.add(i);
+                expected.add(cursor.versionId());
             }
         }
         boolean[] done = new boolean[keys.size()];
@@ -246,7 +283,7 @@ public final class CloverStore implements KvStore {
             for (int j = 0; j < posted.size(); j++) {
                 int i = posted.get(j);
                 EntryLayout.Entry e = EntryLayout.decode(results.get(j).bytes(0));
-                if (e != null && e.next() == Pointer.NULL && Arrays.equals(e.key(), keys.get(i))) {
+                if (e != null && e.isTail() && e.versionId() == expected.get(j) && Arrays.equals(e.key(), keys.get(i))) {
                     out.set(i, e.tombstone() ? null : e.value());
                     done[i] = true;
                 }
@@ -293,43 +330,72 @@ public final class CloverStore implements KvStore {
     }
 
     private void write(CloverKey key, byte[] value, boolean tombstone, TrafficCounter op) {
-        byte[] entry = EntryLayout.encode(clientId, key.bytes(), value, tombstone, 0, 0);
+        long versionId = (clientId << VERSION_COUNTER_BITS) | versionCounter.incrementAndGet();
+        byte[] entry = EntryLayout.encode(versionId, key.bytes(), value, tombstone, 0, 0);
         long version = allocate(entry.length, op);
         writeReplicas(version, EntryLayout.NEXT_OFFSET, entry, op);
+        Cursor mine = new Cursor(version, versionId);
 
-        Long tail = cursors.get(key);
-        if (tail == null) {
-            op.addRoundTrips(1);
-            MetadataService.KeyLocation loc = callMetadata(() -> metadata.create(key.bytes(), version), "create a key");
-            if (loc.created()) {
-                cursors.put(key, version);
+        Cursor tail = cursors.get(key);
+        while (true) {
+            if (tail == null) {
+                op.addRoundTrips(1);
+                MetadataService.KeyLocation loc = callMetadata(() -> metadata.create(key.bytes(), version), "create a key");
+                if (loc.created()) {
+                    cursors.put(key, mine);
+                    return;
+                }
+                tail = new Cursor(loc.tail(), 0);
+            }
+            if (append(key, tail, mine, op)) {
                 return;
             }
-            tail = loc.tail();
+            // The chain could not be followed from there: ask the server where it ends now.
+            cursors.remove(key);
+            tail = lookup(key, op);
         }
-        link(key, tail, version, op);
     }
 
-    /** Appends {@code version} after the chain's tail, chasing it from {@code tail} by CAS alone. */
-    private void link(CloverKey key, long tail, long version, TrafficCounter op) {
-        long at = tail;
+    /**
+     * Links {@code mine} after the chain's tail, chasing the tail from {@code from}; false when the
+     * chain cannot be followed from there (its space was reclaimed, or the chain was sealed).
+     */
+    private boolean append(CloverKey key, Cursor from, Cursor mine, TrafficCounter op) {
+        Cursor at = from;
         while (true) {
-            int primary = primaryOf(at);
+            if (at.versionId() == 0) {
+                // A pointer without its id (from the server, or a link just followed): learn the id.
+                EntryLayout.Entry e = readEntry(at.pointer(), op);
+                if (e == null || !Arrays.equals(e.key(), key.bytes())) {
+                    return false;
+                }
+                if (!e.isTail()) {
+                    at = new Cursor(e.next(), 0);
+                    continue;
+                }
+                at = new Cursor(at.pointer(), e.versionId());
+            }
+            int primary = primaryOf(at.pointer());
+            long word = Pointer.offset(at.pointer()) + EntryLayout.NEXT_OFFSET;
             Batch b = new Batch(2);
-            int cas = b.compareAndSwap(nodes.region(primary), Pointer.offset(at) + EntryLayout.NEXT_OFFSET, Pointer.NULL, version);
-            b.flush(nodes.region(primary), Pointer.offset(at) + EntryLayout.NEXT_OFFSET, 8);
+            int cas = b.compareAndSwap(nodes.region(primary), word, EntryLayout.openMarker(at.versionId()), mine.pointer());
+            b.flush(nodes.region(primary), word, 8);
             BatchResult r = await(RoundTrip.on(op), primary, b).get(0);
             if (r.swapped(cas)) {
                 if (layout.replication() > 1) {
                     byte[] link = new byte[8];
-                    LONG.set(link, 0, version);
-                    writeBackups(at, link, op);
+                    LONG.set(link, 0, mine.pointer());
+                    writeBackups(at.pointer(), link, op);
                 }
-                cursors.put(key, version);
-                hint(key, version);
-                return;
+                cursors.put(key, mine);
+                hint(key, mine.pointer());
+                return true;
             }
-            at = r.oldValue(cas);
+            long found = r.oldValue(cas);
+            if (EntryLayout.isTail(found)) {
+                return false;
+            }
+            at = new Cursor(found, 0);
         }
     }
 
@@ -426,9 +492,9 @@ public final class CloverStore implements KvStore {
             TrafficCounter op = new TrafficCounter();
             for (MetadataService.KeyLocation loc : page) {
                 CloverKey key = new CloverKey(loc.key());
-                Long cursor = cursors.get(key);
-                EntryLayout.Entry tail = readTail(key, cursor != null ? cursor : loc.tail(), op);
-                if (!tail.tombstone()) {
+                Cursor cursor = cursors.get(key);
+                EntryLayout.Entry tail = readTail(key, cursor != null ? cursor : new Cursor(loc.tail(), 0), op);
+                if (tail != null && !tail.tombstone()) {
                     ready.add(new KvEntry(loc.key(), tail.value()));
                 }
                 after = loc.key();

@@ -190,7 +190,7 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
             Batch b = new Batch(1);
             b.read(nodes.region(primary), Pointer.offset(at) + EntryLayout.NEXT_OFFSET, 8);
             long next = LogRecordLayout.long8(nodes.connection(primary).execute(b).bytes(0), 0);
-            if (next == Pointer.NULL) {
+            if (EntryLayout.isTail(next)) {
                 return at;
             }
             at = next;

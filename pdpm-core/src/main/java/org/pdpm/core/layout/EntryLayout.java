@@ -10,14 +10,17 @@ import java.util.zip.CRC32C;
  * published by a CAS on the previous version's {@code next} word. Little-endian.
  *
  * <pre>
- *  0      8        12     14      16        20       24      32       40
- *  | next | crc32c | flags | keyLen | valueLen | lineage | epoch | writer | key | value | pad to 16 |
- *  | u64  | u32    | u16   | u16    | u32      | u32     | u64   | u64   |
+ *  0      8        12     14      16        20       24      32        40
+ *  | next | crc32c | flags | keyLen | valueLen | lineage | epoch | version | key | value | pad to 16 |
+ *  | u64  | u32    | u16   | u16    | u32      | u32     | u64   | u64     |
  * </pre>
  *
- * {@code next} is the only word that ever changes (from 0 to the successor's pointer, once). The
- * checksum covers everything after it, so a reader detects a torn or reused entry; the key itself
- * ties the entry to its chain, and the writer (a client id) to the block it was allocated from.
+ * {@code version} is unique to this entry for the pool's life (its writer's client id and a
+ * counter). {@code next} starts as the entry's <em>open marker</em> — the version id with the top
+ * bit set, which no pointer has — and changes once, by CAS, to the successor's pointer. Because the
+ * CAS expects that marker and not a plain 0, a writer holding a stale pointer to space that has
+ * since been reclaimed and reused can never link into someone else's entry; a reader holding one
+ * notices the version id differs. The checksum covers everything after {@code next}.
  */
 public final class EntryLayout {
 
@@ -28,10 +31,13 @@ public final class EntryLayout {
     public static final int VALUE_LENGTH_OFFSET = 16;
     public static final int LINEAGE_OFFSET = 20;
     public static final int EPOCH_OFFSET = 24;
-    public static final int WRITER_OFFSET = 32;
+    public static final int VERSION_OFFSET = 32;
     public static final int HEADER_BYTES = 40;
 
     public static final int FLAG_TOMBSTONE = 1;
+
+    /** The next word of a chain the metadata server has closed: every writer must start a new one. */
+    public static final long SEALED = -1L;
 
     private static final VarHandle SHORT = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
@@ -51,15 +57,29 @@ public final class EntryLayout {
         return (raw + Pointer.LENGTH_UNIT - 1) / Pointer.LENGTH_UNIT * Pointer.LENGTH_UNIT;
     }
 
-    /** A complete entry with {@code next} = 0, ready to be written. */
-    public static byte[] encode(long writerId, byte[] key, byte[] value, boolean tombstone, int lineage, long epoch) {
+    /** The value an entry's next word holds until a successor is linked: its version id, top bit set. */
+    public static long openMarker(long versionId) {
+        return versionId | Long.MIN_VALUE;
+    }
+
+    /** Whether a next word links nothing yet (an open or sealed tail) rather than a successor. */
+    public static boolean isTail(long next) {
+        return next < 0;
+    }
+
+    /** A complete entry whose next word is its open marker, ready to be written. */
+    public static byte[] encode(long versionId, byte[] key, byte[] value, boolean tombstone, int lineage, long epoch) {
+        if (versionId <= 0 || openMarker(versionId) == SEALED) {
+            throw new IllegalArgumentException("versionId=" + versionId + " must be positive and below 2^63 - 1");
+        }
         byte[] e = new byte[entryBytes(key.length, value.length)];
+        LONG.set(e, NEXT_OFFSET, openMarker(versionId));
         SHORT.set(e, FLAGS_OFFSET, (short) (tombstone ? FLAG_TOMBSTONE : 0));
         SHORT.set(e, KEY_LENGTH_OFFSET, (short) key.length);
         INT.set(e, VALUE_LENGTH_OFFSET, value.length);
         INT.set(e, LINEAGE_OFFSET, lineage);
         LONG.set(e, EPOCH_OFFSET, epoch);
-        LONG.set(e, WRITER_OFFSET, writerId);
+        LONG.set(e, VERSION_OFFSET, versionId);
         System.arraycopy(key, 0, e, HEADER_BYTES, key.length);
         System.arraycopy(value, 0, e, HEADER_BYTES + key.length, value.length);
         INT.set(e, CRC_OFFSET, checksum(e));
@@ -73,7 +93,12 @@ public final class EntryLayout {
     }
 
     /** A decoded entry; {@link #decode} returns null for bytes that are not a whole valid entry. */
-    public record Entry(long next, long writerId, byte[] key, byte[] value, boolean tombstone, int lineage, long epoch) {}
+    public record Entry(long next, long versionId, byte[] key, byte[] value, boolean tombstone, int lineage, long epoch) {
+        /** True while no successor is linked. */
+        public boolean isTail() {
+            return EntryLayout.isTail(next);
+        }
+    }
 
     public static Entry decode(byte[] e) {
         if (e.length < HEADER_BYTES || e.length % Pointer.LENGTH_UNIT != 0) {
@@ -92,7 +117,7 @@ public final class EntryLayout {
         byte[] value = new byte[valueLength];
         System.arraycopy(e, HEADER_BYTES + keyLength, value, 0, valueLength);
         int flags = Short.toUnsignedInt((short) SHORT.get(e, FLAGS_OFFSET));
-        return new Entry((long) LONG.get(e, NEXT_OFFSET), (long) LONG.get(e, WRITER_OFFSET), key, value,
+        return new Entry((long) LONG.get(e, NEXT_OFFSET), (long) LONG.get(e, VERSION_OFFSET), key, value,
                 (flags & FLAG_TOMBSTONE) != 0, (int) INT.get(e, LINEAGE_OFFSET), (long) LONG.get(e, EPOCH_OFFSET));
     }
 }

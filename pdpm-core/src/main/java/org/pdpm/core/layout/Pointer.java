@@ -9,7 +9,9 @@ package org.pdpm.core.layout;
  * </pre>
  *
  * The length lets a reader fetch the whole version in one READ; the group names the replica set
- * (R memory nodes) that holds it at the same offset on each. Zero is "no version".
+ * (R memory nodes) that holds it at the same offset on each. Zero is "no version". The top bit is
+ * always 0 (lengths stay below 512 KiB), so a word with it set is not a pointer but a marker
+ * ({@link EntryLayout#openMarker}).
  */
 public final class Pointer {
 
@@ -22,7 +24,7 @@ public final class Pointer {
     public static final int LENGTH_UNIT = 16;
     public static final long MAX_OFFSET = (1L << OFFSET_BITS) - 1;
     public static final int MAX_GROUPS = 1 << GROUP_BITS;
-    public static final int MAX_LENGTH_BYTES = ((1 << (64 - LENGTH_SHIFT)) - 1) * LENGTH_UNIT;
+    public static final int MAX_LENGTH_BYTES = ((1 << (63 - LENGTH_SHIFT)) - 1) * LENGTH_UNIT;
 
     private Pointer() {}
 
