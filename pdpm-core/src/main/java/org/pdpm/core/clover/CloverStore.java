@@ -57,11 +57,23 @@ public final class CloverStore implements KvStore {
     private static final int VERSION_COUNTER_BITS = 40;
 
     /**
-     * Where this client last saw a key's chain end: a committed version and its id. The id is 0
-     * when the pointer came from the metadata server, which does not track ids; the key is then
-     * the only check.
+     * Where this client last saw a key's chain end: a committed version, its id and its position
+     * in the chain. Id and position are 0 when the pointer came from the metadata server, which
+     * does not track them; the key is then the only check until the entry has been read.
      */
-    private record Cursor(long pointer, long versionId) {}
+    private record Cursor(long pointer, long versionId, long seq) {
+        static Cursor unverified(long pointer) {
+            return new Cursor(pointer, 0, 0);
+        }
+
+        static Cursor of(long pointer, EntryLayout.Entry e) {
+            return new Cursor(pointer, e.versionId(), e.seq());
+        }
+
+        boolean verified() {
+            return versionId != 0;
+        }
+    }
 
     private final PoolNodes nodes;
     private final PoolLayout layout;
@@ -195,7 +207,7 @@ public final class CloverStore implements KvStore {
     private Cursor lookup(CloverKey key, TrafficCounter op) {
         op.addRoundTrips(1);
         MetadataService.KeyLocation loc = callMetadata(() -> metadata.lookup(key.bytes()), "look up a key");
-        return loc == null ? null : new Cursor(loc.tail(), 0);
+        return loc == null ? null : Cursor.unverified(loc.tail());
     }
 
     /**
@@ -205,12 +217,12 @@ public final class CloverStore implements KvStore {
      */
     private EntryLayout.Entry readTail(CloverKey key, Cursor from, TrafficCounter op) {
         Cursor at = from;
-        boolean fromServer = from.versionId() == 0;
+        boolean fromServer = !from.verified();
         int hops = 0;
         while (true) {
             EntryLayout.Entry e = readEntry(at.pointer(), op);
             boolean valid = e != null && Arrays.equals(e.key(), key.bytes())
-                    && (at.versionId() == 0 || e.versionId() == at.versionId());
+                    && (!at.verified() || e.versionId() == at.versionId());
             if (!valid) {
                 cursors.remove(key, from);
                 if (fromServer) {
@@ -226,10 +238,10 @@ public final class CloverStore implements KvStore {
                 continue;
             }
             if (e.isTail()) {
-                cursors.put(key, new Cursor(at.pointer(), e.versionId()));
+                cursors.put(key, Cursor.of(at.pointer(), e));
                 return e;
             }
-            at = new Cursor(e.next(), 0);
+            at = Cursor.unverified(e.next());
             if (++hops == MAX_HOPS_BEFORE_LOOKUP) {
                 Cursor fresher = lookup(key, op);
                 if (fresher != null) {
@@ -330,22 +342,26 @@ public final class CloverStore implements KvStore {
     }
 
     private void write(CloverKey key, byte[] value, boolean tombstone, TrafficCounter op) {
-        long versionId = (clientId << VERSION_COUNTER_BITS) | versionCounter.incrementAndGet();
-        byte[] entry = EntryLayout.encode(versionId, key.bytes(), value, tombstone, 0, 0);
-        long version = allocate(entry.length, op);
-        writeReplicas(version, EntryLayout.NEXT_OFFSET, entry, op);
-        Cursor mine = new Cursor(version, versionId);
-
         Cursor tail = cursors.get(key);
+        long versionId = (clientId << VERSION_COUNTER_BITS) | versionCounter.incrementAndGet();
+        long seq = tail != null && tail.verified() ? tail.seq() + 1 : 1;
+        byte[] entry = EntryLayout.encode(versionId, seq, key.bytes(), value, tombstone, 0, 0);
+        long version = allocate(entry.length, op);
+        writeReplicas(version, 0, entry, entry.length, op);
+        Pending mine = new Pending(version, versionId, entry);
+
         while (true) {
             if (tail == null) {
                 op.addRoundTrips(1);
+                if (mine.seq() != 1) {
+                    mine.reposition(1, op);
+                }
                 MetadataService.KeyLocation loc = callMetadata(() -> metadata.create(key.bytes(), version), "create a key");
                 if (loc.created()) {
-                    cursors.put(key, mine);
+                    cursors.put(key, mine.cursor());
                     return;
                 }
-                tail = new Cursor(loc.tail(), 0);
+                tail = Cursor.unverified(loc.tail());
             }
             if (append(key, tail, mine, op)) {
                 return;
@@ -356,55 +372,86 @@ public final class CloverStore implements KvStore {
         }
     }
 
+    /** A written, not yet linked version: its header is rewritten if its chain position changes. */
+    private final class Pending {
+        private final long pointer;
+        private final long versionId;
+        private final byte[] entry;
+
+        Pending(long pointer, long versionId, byte[] entry) {
+            this.pointer = pointer;
+            this.versionId = versionId;
+            this.entry = entry;
+        }
+
+        long seq() {
+            return (long) LONG.get(entry, EntryLayout.SEQ_OFFSET);
+        }
+
+        Cursor cursor() {
+            return new Cursor(pointer, versionId, seq());
+        }
+
+        /** Rewrites the header (checksum to seq) on every replica: one round trip. */
+        void reposition(long seq, TrafficCounter op) {
+            EntryLayout.setSeq(entry, seq);
+            writeReplicas(pointer, EntryLayout.CRC_OFFSET, Arrays.copyOfRange(entry, EntryLayout.CRC_OFFSET,
+                    EntryLayout.HEADER_BYTES), EntryLayout.HEADER_BYTES - EntryLayout.CRC_OFFSET, op);
+        }
+    }
+
     /**
      * Links {@code mine} after the chain's tail, chasing the tail from {@code from}; false when the
      * chain cannot be followed from there (its space was reclaimed, or the chain was sealed).
      */
-    private boolean append(CloverKey key, Cursor from, Cursor mine, TrafficCounter op) {
+    private boolean append(CloverKey key, Cursor from, Pending mine, TrafficCounter op) {
         Cursor at = from;
         while (true) {
-            if (at.versionId() == 0) {
+            if (!at.verified()) {
                 // A pointer without its id (from the server, or a link just followed): learn the id.
                 EntryLayout.Entry e = readEntry(at.pointer(), op);
                 if (e == null || !Arrays.equals(e.key(), key.bytes())) {
                     return false;
                 }
                 if (!e.isTail()) {
-                    at = new Cursor(e.next(), 0);
+                    at = Cursor.unverified(e.next());
                     continue;
                 }
-                at = new Cursor(at.pointer(), e.versionId());
+                at = Cursor.of(at.pointer(), e);
+            }
+            if (mine.seq() != at.seq() + 1) {
+                mine.reposition(at.seq() + 1, op);
             }
             int primary = primaryOf(at.pointer());
             long word = Pointer.offset(at.pointer()) + EntryLayout.NEXT_OFFSET;
             Batch b = new Batch(2);
-            int cas = b.compareAndSwap(nodes.region(primary), word, EntryLayout.openMarker(at.versionId()), mine.pointer());
+            int cas = b.compareAndSwap(nodes.region(primary), word, EntryLayout.openMarker(at.versionId()), mine.pointer);
             b.flush(nodes.region(primary), word, 8);
             BatchResult r = await(RoundTrip.on(op), primary, b).get(0);
             if (r.swapped(cas)) {
                 if (layout.replication() > 1) {
                     byte[] link = new byte[8];
-                    LONG.set(link, 0, mine.pointer());
+                    LONG.set(link, 0, mine.pointer);
                     writeBackups(at.pointer(), link, op);
                 }
-                cursors.put(key, mine);
-                hint(key, mine.pointer());
+                cursors.put(key, mine.cursor());
+                hint(key, mine.pointer);
                 return true;
             }
             long found = r.oldValue(cas);
             if (EntryLayout.isTail(found)) {
                 return false;
             }
-            at = new Cursor(found, 0);
+            at = Cursor.unverified(found);
         }
     }
 
-    /** Writes {@code bytes} at the version's offset on every replica, with a flush: one round trip. */
-    private void writeReplicas(long pointer, int within, byte[] bytes, TrafficCounter op) {
+    /** Writes {@code bytes} at {@code within} the version on every replica, with a flush: one round trip. */
+    private void writeReplicas(long pointer, int within, byte[] bytes, int length, TrafficCounter op) {
         RoundTrip rt = RoundTrip.on(op);
         int first = primaryOf(pointer);
         for (int n = first; n < first + layout.replication(); n++) {
-            postWrite(rt, n, Pointer.offset(pointer) + within, bytes);
+            postWrite(rt, n, Pointer.offset(pointer) + within, bytes, length);
         }
         awaitAll(rt);
     }
@@ -413,15 +460,15 @@ public final class CloverStore implements KvStore {
         RoundTrip rt = RoundTrip.on(op);
         int first = primaryOf(pointer);
         for (int n = first + 1; n < first + layout.replication(); n++) {
-            postWrite(rt, n, Pointer.offset(pointer) + EntryLayout.NEXT_OFFSET, bytes);
+            postWrite(rt, n, Pointer.offset(pointer) + EntryLayout.NEXT_OFFSET, bytes, bytes.length);
         }
         awaitAll(rt);
     }
 
-    private void postWrite(RoundTrip rt, int node, long offset, byte[] bytes) {
+    private void postWrite(RoundTrip rt, int node, long offset, byte[] bytes, int length) {
         Batch b = new Batch(2);
-        b.write(nodes.region(node), offset, bytes);
-        b.flush(nodes.region(node), offset, bytes.length);
+        b.write(nodes.region(node), offset, bytes, 0, length);
+        b.flush(nodes.region(node), offset, length);
         rt.post(nodes.connection(node), b);
     }
 
@@ -493,7 +540,7 @@ public final class CloverStore implements KvStore {
             for (MetadataService.KeyLocation loc : page) {
                 CloverKey key = new CloverKey(loc.key());
                 Cursor cursor = cursors.get(key);
-                EntryLayout.Entry tail = readTail(key, cursor != null ? cursor : new Cursor(loc.tail(), 0), op);
+                EntryLayout.Entry tail = readTail(key, cursor != null ? cursor : Cursor.unverified(loc.tail()), op);
                 if (tail != null && !tail.tombstone()) {
                     ready.add(new KvEntry(loc.key(), tail.value()));
                 }

@@ -10,10 +10,14 @@ import java.util.zip.CRC32C;
  * published by a CAS on the previous version's {@code next} word. Little-endian.
  *
  * <pre>
- *  0      8        12     14      16        20       24      32        40
- *  | next | crc32c | flags | keyLen | valueLen | lineage | epoch | version | key | value | pad to 16 |
- *  | u64  | u32    | u16   | u16    | u32      | u32     | u64   | u64     |
+ *  0      8        12     14      16        20       24      32        40    48
+ *  | next | crc32c | flags | keyLen | valueLen | lineage | epoch | version | seq | key | value | pad to 16 |
+ *  | u64  | u32    | u16   | u16    | u32      | u32     | u64   | u64     | u64 |
  * </pre>
+ *
+ * {@code seq} is the entry's position in its chain (the first version is 1): the metadata server
+ * compares it to keep its hints moving forward only, whatever order its notices arrive in. A
+ * writer that finds the chain longer than it thought rewrites its still-unlinked header first.
  *
  * {@code version} is unique to this entry for the pool's life (its writer's client id and a
  * counter). {@code next} starts as the entry's <em>open marker</em> — the version id with the top
@@ -32,7 +36,8 @@ public final class EntryLayout {
     public static final int LINEAGE_OFFSET = 20;
     public static final int EPOCH_OFFSET = 24;
     public static final int VERSION_OFFSET = 32;
-    public static final int HEADER_BYTES = 40;
+    public static final int SEQ_OFFSET = 40;
+    public static final int HEADER_BYTES = 48;
 
     public static final int FLAG_TOMBSTONE = 1;
 
@@ -68,7 +73,8 @@ public final class EntryLayout {
     }
 
     /** A complete entry whose next word is its open marker, ready to be written. */
-    public static byte[] encode(long versionId, byte[] key, byte[] value, boolean tombstone, int lineage, long epoch) {
+    public static byte[] encode(long versionId, long seq, byte[] key, byte[] value, boolean tombstone, int lineage,
+                                long epoch) {
         if (versionId <= 0 || openMarker(versionId) == SEALED) {
             throw new IllegalArgumentException("versionId=" + versionId + " must be positive and below 2^63 - 1");
         }
@@ -80,10 +86,17 @@ public final class EntryLayout {
         INT.set(e, LINEAGE_OFFSET, lineage);
         LONG.set(e, EPOCH_OFFSET, epoch);
         LONG.set(e, VERSION_OFFSET, versionId);
+        LONG.set(e, SEQ_OFFSET, seq);
         System.arraycopy(key, 0, e, HEADER_BYTES, key.length);
         System.arraycopy(value, 0, e, HEADER_BYTES + key.length, value.length);
         INT.set(e, CRC_OFFSET, checksum(e));
         return e;
+    }
+
+    /** Gives an unlinked entry another chain position, re-sealing its checksum. */
+    public static void setSeq(byte[] entry, long seq) {
+        LONG.set(entry, SEQ_OFFSET, seq);
+        INT.set(entry, CRC_OFFSET, checksum(entry));
     }
 
     private static int checksum(byte[] e) {
@@ -93,7 +106,8 @@ public final class EntryLayout {
     }
 
     /** A decoded entry; {@link #decode} returns null for bytes that are not a whole valid entry. */
-    public record Entry(long next, long versionId, byte[] key, byte[] value, boolean tombstone, int lineage, long epoch) {
+    public record Entry(long next, long versionId, long seq, byte[] key, byte[] value, boolean tombstone, int lineage,
+                        long epoch) {
         /** True while no successor is linked. */
         public boolean isTail() {
             return EntryLayout.isTail(next);
@@ -117,7 +131,8 @@ public final class EntryLayout {
         byte[] value = new byte[valueLength];
         System.arraycopy(e, HEADER_BYTES + keyLength, value, 0, valueLength);
         int flags = Short.toUnsignedInt((short) SHORT.get(e, FLAGS_OFFSET));
-        return new Entry((long) LONG.get(e, NEXT_OFFSET), (long) LONG.get(e, VERSION_OFFSET), key, value,
+        return new Entry((long) LONG.get(e, NEXT_OFFSET), (long) LONG.get(e, VERSION_OFFSET),
+                (long) LONG.get(e, SEQ_OFFSET), key, value,
                 (flags & FLAG_TOMBSTONE) != 0, (int) INT.get(e, LINEAGE_OFFSET), (long) LONG.get(e, EPOCH_OFFSET));
     }
 }
