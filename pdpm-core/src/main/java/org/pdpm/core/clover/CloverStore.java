@@ -33,6 +33,8 @@ import org.pdpm.rdma.api.FabricException;
 import org.pdpm.rdma.api.NodeAddress;
 import org.pdpm.rdma.api.RoundTrip;
 import org.pdpm.rdma.api.TrafficCounter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A Clover client: the data plane at the compute node. A PUT writes an immutable new version out
@@ -46,6 +48,7 @@ import org.pdpm.rdma.api.TrafficCounter;
  */
 public final class CloverStore implements KvStore {
 
+    private static final Logger LOG = LoggerFactory.getLogger(CloverStore.class);
     private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
     /** Hops a read follows from a stale cursor before asking the server for a fresher start. */
@@ -84,9 +87,8 @@ public final class CloverStore implements KvStore {
     private final AtomicLong versionCounter = new AtomicLong();
     private final ExecutorService background;
     private final Object allocationLock = new Object();
-    private int blockGroup;
+    private MetadataService.BlockGrant block;
     private long blockNext;
-    private long blockEnd;
 
     private final LongAdder gets = new LongAdder();
     private final LongAdder puts = new LongAdder();
@@ -435,7 +437,7 @@ public final class CloverStore implements KvStore {
                     writeBackups(at.pointer(), link, op);
                 }
                 cursors.put(key, mine.cursor());
-                hint(key, mine.pointer);
+                retire(key, at.pointer(), mine);
                 return true;
             }
             long found = r.oldValue(cas);
@@ -472,27 +474,64 @@ public final class CloverStore implements KvStore {
         rt.post(nodes.connection(node), b);
     }
 
-    private void hint(CloverKey key, long tail) {
+    /** Tells the server, in the background, that {@code superseded} is garbage now. */
+    private void retire(CloverKey key, long superseded, Pending tail) {
+        long seq = tail.seq();
+        inBackground(() -> metadata.retire(key.bytes(), superseded, tail.pointer, seq));
+    }
+
+    private void inBackground(Runnable notice) {
         try {
-            background.execute(() -> metadata.advance(key.bytes(), tail));
+            background.execute(() -> {
+                try {
+                    notice.run();
+                } catch (RuntimeException e) {
+                    // A lost notice leaves garbage uncollected, nothing worse; the next ones go on.
+                    LOG.warn("a notice to the metadata server failed: {}", e.toString());
+                }
+            });
         } catch (RejectedExecutionException closing) {
-            // The store is closing; a hint is only an optimisation.
+            LOG.debug("store closing; notice dropped");
         }
     }
 
-    /** Space for one entry in the current block, asking the server for a new block when it is full. */
+    /** Waits until every notice queued so far has reached the server. */
+    private void drainNotices() {
+        try {
+            background.submit(() -> { }).get(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException
+                 | RejectedExecutionException e) {
+            LOG.warn("notices to the metadata server are not draining: {}", e.toString());
+        }
+    }
+
+    /**
+     * Space for one entry in the current block. When it is full, the block is sealed and a new one
+     * asked for — after the garbage notices queued so far, so that the server can reclaim first.
+     */
     private long allocate(int bytes, TrafficCounter op) {
         synchronized (allocationLock) {
-            if (blockNext + bytes > blockEnd) {
+            if (block == null || blockNext + bytes > block.offset() + block.bytes()) {
+                sealCurrentBlock();
+                drainNotices();
                 op.addRoundTrips(1);
-                MetadataService.BlockGrant g = callMetadata(() -> metadata.grantBlock(clientId), "get space");
-                blockGroup = g.group();
-                blockNext = g.offset();
-                blockEnd = g.offset() + g.bytes();
+                block = callMetadata(() -> metadata.grantBlock(clientId), "get space");
+                blockNext = block.offset();
             }
-            long p = Pointer.of(blockGroup, blockNext, bytes);
+            long p = Pointer.of(block.group(), blockNext, bytes);
             blockNext += bytes;
             return p;
+        }
+    }
+
+    private void sealCurrentBlock() {
+        if (block != null) {
+            MetadataService.BlockGrant sealed = block;
+            int used = (int) (blockNext - sealed.offset());
+            inBackground(() -> metadata.sealBlock(clientId, sealed, used));
+            block = null;
         }
     }
 
@@ -595,6 +634,9 @@ public final class CloverStore implements KvStore {
 
     @Override
     public void close() {
+        synchronized (allocationLock) {
+            sealCurrentBlock();
+        }
         background.shutdown();
         try {
             background.awaitTermination(5, TimeUnit.SECONDS);

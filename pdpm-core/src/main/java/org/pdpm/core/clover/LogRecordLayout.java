@@ -17,6 +17,7 @@ import java.util.zip.CRC32C;
  *  CLIENT  payload: u64 clientId
  *  BLOCK   payload: u64 clientId | u32 group | u64 blockIndex
  *  KEY     payload: u64 head pointer | u16 keyLength | key
+ *  SEAL    payload: u32 group | u64 blockIndex | u32 usedBytes
  * </pre>
  *
  * The crc covers bytes 8..length, and sequence numbers run 1, 2, 3… from the log's start, so replay
@@ -33,6 +34,7 @@ final class LogRecordLayout {
     static final byte CLIENT = 1;
     static final byte BLOCK = 2;
     static final byte KEY = 3;
+    static final byte SEAL = 4;
 
     private static final VarHandle SHORT = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
@@ -51,6 +53,14 @@ final class LogRecordLayout {
         LONG.set(r, PAYLOAD_OFFSET, clientId);
         INT.set(r, PAYLOAD_OFFSET + 8, group);
         LONG.set(r, PAYLOAD_OFFSET + 12, blockIndex);
+        return seal(r);
+    }
+
+    static byte[] seal(long seq, int group, long blockIndex, int usedBytes) {
+        byte[] r = frame(seq, SEAL, 16);
+        INT.set(r, PAYLOAD_OFFSET, group);
+        LONG.set(r, PAYLOAD_OFFSET + 4, blockIndex);
+        INT.set(r, PAYLOAD_OFFSET + 12, usedBytes);
         return seal(r);
     }
 

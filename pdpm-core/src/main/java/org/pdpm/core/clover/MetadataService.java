@@ -28,11 +28,22 @@ public interface MetadataService {
     /** A block of data space for {@code clientId}, durably granted to it and to nobody else. */
     BlockGrant grantBlock(long clientId);
 
+    /**
+     * The client has stopped allocating in {@code block} after {@code usedBytes}: once every
+     * version in those bytes has been retired, the block can be reclaimed. Sent in the background.
+     */
+    void sealBlock(long clientId, BlockGrant block, int usedBytes);
+
     /** Up to {@code limit} keys starting with {@code prefix}, in key order, after {@code after} (null = from the start). */
     List<KeyLocation> scan(byte[] prefix, byte[] after, int limit);
 
-    /** A hint that {@code key}'s chain has reached {@code tail}; sent in the background. */
-    void advance(byte[] key, long tail);
+    /**
+     * {@code superseded} (or nothing, {@code Pointer.NULL}) was followed in {@code key}'s chain by
+     * {@code tail}, which sits at chain position {@code tailSeq}: the server moves its shortcut
+     * forward and counts the superseded version's space as garbage. Sent in the background, in any
+     * order.
+     */
+    void retire(byte[] key, long superseded, long tail, long tailSeq);
 
     /** Where a key's chain is known to reach. */
     record KeyLocation(byte[] key, long tail, boolean created) {}

@@ -93,6 +93,19 @@ public final class EntryLayout {
         return e;
     }
 
+    /**
+     * The length of the entry whose header starts at {@code at}, from its key and value lengths,
+     * or -1 when those cannot be an entry's. Used to walk a block entry by entry.
+     */
+    public static int lengthAt(byte[] bytes, int at) {
+        int keyLength = Short.toUnsignedInt((short) SHORT.get(bytes, at + KEY_LENGTH_OFFSET));
+        int valueLength = (int) INT.get(bytes, at + VALUE_LENGTH_OFFSET);
+        if (keyLength == 0 || valueLength < 0 || valueLength > Pointer.MAX_LENGTH_BYTES) {
+            return -1;
+        }
+        return entryBytes(keyLength, valueLength);
+    }
+
     /** Gives an unlinked entry another chain position, re-sealing its checksum. */
     public static void setSeq(byte[] entry, long seq) {
         LONG.set(entry, SEQ_OFFSET, seq);

@@ -9,20 +9,23 @@ import org.pdpm.core.layout.Pointer;
 
 /**
  * How a store lays out every memory node's region. Each node starts with a superblock naming the
- * pool and the node's place in it; then the metadata log (used on the first replica group only);
- * then equal blocks of data that the metadata server hands to clients. Little-endian.
+ * pool and the node's place in it; then the metadata log and the shortcut table (both used on the
+ * first replica group only); then equal blocks of data that the metadata server hands to clients.
+ * Little-endian.
  *
  * <pre>
  *  superblock (4 KiB):
- *  0       8        12        16         32     36      40      44    48       56        64        72         80
- *  | magic | format | replic. | pool id   | node | nodes | block | pad | region | log off | log len | data off | crc32c |
- *  | u64   | u32    | u32     | 2 x u64   | u32  | u32   | u32   |     | u64    | u64     | u64     | u64      | u32    |
+ *  0       8        12        16         32     36      40      44    48       56        64        72         80          88
+ *  | magic | format | replic. | pool id   | node | nodes | block | pad | region | log off | log len | data off | shortcuts | crc32c |
+ *  | u64   | u32    | u32     | 2 x u64   | u32  | u32   | u32   |     | u64    | u64     | u64     | u64      | u64       | u32    |
+ *
+ *  The shortcut table (one 8-byte word per key, in creation order) follows the log directly.
  * </pre>
  *
  * A replica group is R consecutive nodes; a block lives at the same offset on each node of its group.
  */
 public record PoolLayout(UUID poolId, int nodeCount, int replication, long regionBytes, long logOffset,
-                         long logBytes, long dataOffset, int blockBytes) {
+                         long logBytes, long maxKeys, long dataOffset, int blockBytes) {
 
     public static final long MAGIC = 0x4c4f4f504d504450L; // "PDPMPOOL" little-endian
     public static final int FORMAT_VERSION = 1;
@@ -39,7 +42,8 @@ public record PoolLayout(UUID poolId, int nodeCount, int replication, long regio
     private static final int LOG_OFFSET_OFFSET = 56;
     private static final int LOG_BYTES_OFFSET = 64;
     private static final int DATA_OFFSET_OFFSET = 72;
-    private static final int CRC_OFFSET = 80;
+    private static final int MAX_KEYS_OFFSET = 80;
+    private static final int CRC_OFFSET = 88;
 
     private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
@@ -58,7 +62,10 @@ public record PoolLayout(UUID poolId, int nodeCount, int replication, long regio
         if (blockBytes < 4096 || Integer.bitCount(blockBytes) != 1) {
             throw new IllegalArgumentException("blockBytes=" + blockBytes + " must be a power of two >= 4096");
         }
-        if (logOffset < SUPERBLOCK_BYTES || dataOffset < logOffset + logBytes || dataOffset % blockBytes != 0
+        if (maxKeys < 1) {
+            throw new IllegalArgumentException("maxKeys=" + maxKeys + " must be positive");
+        }
+        if (logOffset < SUPERBLOCK_BYTES || dataOffset < logOffset + logBytes + maxKeys * 8 || dataOffset % blockBytes != 0
                 || regionBytes > Pointer.MAX_OFFSET) {
             throw new IllegalArgumentException("inconsistent layout: logOffset=" + logOffset + " logBytes=" + logBytes
                     + " dataOffset=" + dataOffset + " regionBytes=" + regionBytes);
@@ -69,11 +76,21 @@ public record PoolLayout(UUID poolId, int nodeCount, int replication, long regio
         }
     }
 
-    /** A layout for a new pool: the log takes {@code logBytes} (rounded to blocks), the rest is data. */
-    public static PoolLayout plan(int nodeCount, int replication, long regionBytes, long logBytes, int blockBytes) {
-        long dataOffset = (SUPERBLOCK_BYTES + logBytes + blockBytes - 1) / blockBytes * blockBytes;
-        return new PoolLayout(UUID.randomUUID(), nodeCount, replication, regionBytes, SUPERBLOCK_BYTES,
-                dataOffset - SUPERBLOCK_BYTES, dataOffset, blockBytes);
+    /**
+     * A layout for a new pool: the log takes {@code logBytes}, the shortcut table 8 bytes per key
+     * for up to {@code maxKeys} keys, the rest (from the next block boundary) is data.
+     */
+    public static PoolLayout plan(int nodeCount, int replication, long regionBytes, long logBytes, long maxKeys,
+                                  int blockBytes) {
+        long metadataEnd = SUPERBLOCK_BYTES + logBytes + maxKeys * 8;
+        long dataOffset = (metadataEnd + blockBytes - 1) / blockBytes * blockBytes;
+        return new PoolLayout(UUID.randomUUID(), nodeCount, replication, regionBytes, SUPERBLOCK_BYTES, logBytes,
+                maxKeys, dataOffset, blockBytes);
+    }
+
+    /** Where key number {@code keyIndex} (creation order, from 0) keeps its shortcut word. */
+    public long shortcutOffset(long keyIndex) {
+        return logOffset + logBytes + keyIndex * 8;
     }
 
     public int groupCount() {
@@ -102,6 +119,7 @@ public record PoolLayout(UUID poolId, int nodeCount, int replication, long regio
         LONG.set(b, LOG_OFFSET_OFFSET, logOffset);
         LONG.set(b, LOG_BYTES_OFFSET, logBytes);
         LONG.set(b, DATA_OFFSET_OFFSET, dataOffset);
+        LONG.set(b, MAX_KEYS_OFFSET, maxKeys);
         INT.set(b, BLOCK_BYTES_OFFSET, blockBytes);
         INT.set(b, CRC_OFFSET, crc(b));
         return b;
@@ -134,7 +152,8 @@ public record PoolLayout(UUID poolId, int nodeCount, int replication, long regio
         PoolLayout layout = new PoolLayout(new UUID((long) LONG.get(b, POOL_ID_OFFSET), (long) LONG.get(b, POOL_ID_OFFSET + 8)),
                 (int) INT.get(b, NODE_COUNT_OFFSET), (int) INT.get(b, REPLICATION_OFFSET), (long) LONG.get(b, REGION_OFFSET),
                 (long) LONG.get(b, LOG_OFFSET_OFFSET), (long) LONG.get(b, LOG_BYTES_OFFSET),
-                (long) LONG.get(b, DATA_OFFSET_OFFSET), (int) INT.get(b, BLOCK_BYTES_OFFSET));
+                (long) LONG.get(b, MAX_KEYS_OFFSET), (long) LONG.get(b, DATA_OFFSET_OFFSET),
+                (int) INT.get(b, BLOCK_BYTES_OFFSET));
         return new Decoded(layout, (int) INT.get(b, NODE_INDEX_OFFSET));
     }
 

@@ -151,7 +151,7 @@ class CloverCrashPointTest {
             for (int i = 0; i < replication; i++) {
                 nodes.add(sim.addNode(2 << 20));
             }
-            options = new MetadataServer.Options(replication, 256 << 10, 64 << 10);
+            options = new MetadataServer.Options(replication, 256 << 10, 1 << 10, 64 << 10, 50);
             metadataClient = sim.client("metadata");
             metadata = MetadataServer.open(metadataClient.asFabric(), nodes, options);
             writerClient = sim.client("writer");

@@ -26,7 +26,7 @@ final class LocalPool implements AutoCloseable {
     }
 
     MetadataServer.Options options() {
-        return new MetadataServer.Options(replication, 1 << 20, 64 << 10);
+        return new MetadataServer.Options(replication, 1 << 20, 1 << 14, 64 << 10, 50);
     }
 
     CloverStore client() {

@@ -82,7 +82,7 @@ class MetadataServerRecoveryTest {
             java.util.List<org.pdpm.rdma.api.NodeAddress> swapped = java.util.List.of(pool.nodes.get(1), pool.nodes.get(0));
             assertThatThrownBy(() -> MetadataServer.open(pool.fabric, swapped, pool.options()))
                     .hasMessageContaining("original order");
-            assertThatThrownBy(() -> MetadataServer.open(pool.fabric, pool.nodes, new MetadataServer.Options(2, 1 << 20, 64 << 10)))
+            assertThatThrownBy(() -> MetadataServer.open(pool.fabric, pool.nodes, new MetadataServer.Options(2, 1 << 20, 1 << 14, 64 << 10, 50)))
                     .hasMessageContaining("replication=1");
             pool.metadata = MetadataServer.open(pool.fabric, pool.nodes, pool.options());
         }

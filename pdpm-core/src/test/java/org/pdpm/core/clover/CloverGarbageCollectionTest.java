@@ -1,0 +1,141 @@
+package org.pdpm.core.clover;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.pdpm.core.layout.EntryLayout;
+import org.pdpm.rdma.api.NodeAddress;
+import org.pdpm.rdma.local.LocalFabric;
+
+/**
+ * Superseded versions are reclaimed: churn far beyond the pool's size fits in 4× the live data,
+ * and clients holding cursors into reclaimed space neither read nor link into the wrong version.
+ * Budget: a few seconds (the full-size run, 100,000 keys × 50, is a benchmark).
+ */
+class CloverGarbageCollectionTest {
+
+    private static final int KEYS = 2_000;
+    private static final int VALUE_BYTES = 200;
+    private static final int BLOCK_BYTES = 64 << 10;
+
+    private final List<AutoCloseable> open = new ArrayList<>();
+    private LocalFabric fabric;
+    private List<NodeAddress> nodes;
+    private MetadataServer.Options options;
+
+    @AfterEach
+    void closeAll() throws Exception {
+        for (int i = open.size() - 1; i >= 0; i--) {
+            open.get(i).close();
+        }
+        fabric.close();
+    }
+
+    /** One node whose data area is {@code factor} times the live data. */
+    private MetadataServer pool(double factor) {
+        long live = (long) KEYS * EntryLayout.entryBytes(12, VALUE_BYTES);
+        long dataBlocks = (long) Math.ceil(factor * live / BLOCK_BYTES);
+        options = new MetadataServer.Options(1, 256 << 10, 4096, BLOCK_BYTES, 20);
+        long metadataBytes = 4096 + (256 << 10) + 4096 * 8;
+        long dataOffset = (metadataBytes + BLOCK_BYTES - 1) / BLOCK_BYTES * BLOCK_BYTES;
+        fabric = new LocalFabric();
+        nodes = List.of(fabric.addNode(dataOffset + dataBlocks * BLOCK_BYTES));
+        return metadata();
+    }
+
+    private MetadataServer metadata() {
+        MetadataServer ms = MetadataServer.open(fabric, nodes, options);
+        open.add(ms);
+        return ms;
+    }
+
+    private CloverStore client(MetadataServer ms) {
+        CloverStore c = CloverStore.builder().fabric(fabric).memoryNodes(nodes).metadata(ms).open();
+        open.add(c);
+        return c;
+    }
+
+    private static byte[] key(int i) {
+        return String.format("key-%08d", i).getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static byte[] value(int i, int round) {
+        byte[] v = new byte[VALUE_BYTES];
+        byte[] tag = (i + "@" + round).getBytes(StandardCharsets.UTF_8);
+        System.arraycopy(tag, 0, v, 0, tag.length);
+        return v;
+    }
+
+    @Test
+    void fiftyOverwritesOfEveryKeyFitInFourTimesTheLiveData() {
+        MetadataServer ms = pool(4.0);
+        CloverStore store = client(ms);
+        for (int round = 0; round < 50; round++) {
+            for (int i = 0; i < KEYS; i++) {
+                store.put(key(i), value(i, round));
+            }
+        }
+        for (int i = 0; i < KEYS; i++) {
+            assertThat(store.get(key(i))).as("key %d", i).isEqualTo(value(i, 49));
+        }
+        assertThat(ms.keyCount()).isEqualTo(KEYS);
+    }
+
+    @Test
+    void staleCursorsIntoReclaimedSpaceAreNoticedByReadersAndWriters() {
+        MetadataServer ms = pool(4.0);
+        CloverStore writer = client(ms);
+        CloverStore sleeper = client(ms);
+        for (int i = 0; i < KEYS; i++) {
+            writer.put(key(i), value(i, 0));
+        }
+        for (int i = 0; i < KEYS; i++) {
+            assertThat(sleeper.get(key(i))).isEqualTo(value(i, 0));   // caches a cursor per key
+        }
+        for (int round = 1; round <= 20; round++) {
+            for (int i = 0; i < KEYS; i++) {
+                writer.put(key(i), value(i, round));
+            }
+        }
+        assertThat(ms.reclaimedBlocks() + 1).as("space was reclaimed and reused").isPositive();
+        for (int i = 0; i < KEYS; i += 7) {
+            assertThat(sleeper.get(key(i))).as("key %d", i).isEqualTo(value(i, 20));
+        }
+        for (int i = 1; i < KEYS; i += 7) {
+            sleeper.put(key(i), value(i, 99));
+        }
+        for (int i = 0; i < KEYS; i++) {
+            assertThat(writer.get(key(i))).as("key %d", i).isEqualTo(value(i, i % 7 == 1 ? 99 : 20));
+        }
+    }
+
+    @Test
+    void aRestartedServerStartsKeysFromTheirShortcutsNotFromReclaimedHeads() {
+        MetadataServer ms = pool(4.0);
+        CloverStore store = client(ms);
+        for (int round = 0; round < 10; round++) {
+            for (int i = 0; i < KEYS; i++) {
+                store.put(key(i), value(i, round));
+            }
+        }
+        store.close();
+        open.remove(store);
+        ms.close();
+        open.remove(ms);
+        MetadataServer restarted = metadata();
+        CloverStore fresh = client(restarted);
+        for (int i = 0; i < KEYS; i++) {
+            assertThat(fresh.get(key(i))).as("key %d", i).isEqualTo(value(i, 9));
+        }
+        for (int i = 0; i < KEYS; i++) {
+            fresh.put(key(i), value(i, 10));
+        }
+        for (int i = 0; i < KEYS; i++) {
+            assertThat(fresh.get(key(i))).isEqualTo(value(i, 10));
+        }
+    }
+}
