@@ -1,13 +1,12 @@
 package org.pdpm.jobs.bench;
 
 import java.io.IOException;
-import java.lang.reflect.Constructor;
-import java.lang.reflect.InvocationTargetException;
 import java.time.Duration;
 import org.pdpm.rdma.api.Connection;
 import org.pdpm.rdma.api.Fabric;
 import org.pdpm.rdma.api.FabricException;
 import org.pdpm.rdma.api.NodeAddress;
+import org.pdpm.rdma.disni.DisniFabric;
 import org.pdpm.rdma.local.LocalFabric;
 import org.pdpm.rdma.tcp.TcpFabric;
 
@@ -22,7 +21,6 @@ public final class BenchTarget implements AutoCloseable {
     private static final long OWN_NODE_BYTES = 64L << 20;
 
     private static final Duration CHILD_START_TIMEOUT = Duration.ofSeconds(60);
-    private static final String DISNI_FABRIC = "org.pdpm.rdma.disni.DisniFabric";
 
     /**
      * Without {@code --memnodes} there is no RDMA node to measure; connecting where none listens
@@ -69,7 +67,7 @@ public final class BenchTarget implements AutoCloseable {
             }
             case DISNI -> {
                 try {
-                    yield connect(disniFabric(secret), memnode == null ? DISNI_PROBE : memnode, null);
+                    yield connect(new DisniFabric(), memnode == null ? DISNI_PROBE : memnode, null);
                 } catch (FabricException e) {
                     if (memnode == null && e.status() != FabricException.Status.UNAVAILABLE) {
                         throw new FabricException(FabricException.Status.UNAVAILABLE,
@@ -89,42 +87,6 @@ public final class BenchTarget implements AutoCloseable {
             fabric.close();
             throw e;
         }
-    }
-
-    /** The disni fabric, reached by name: it needs native libraries and may be absent from a build. */
-    private static Fabric disniFabric(String secret) {
-        try {
-            Constructor<?> c = constructor(Class.forName(DISNI_FABRIC));
-            return (Fabric) c.newInstance(c.getParameterCount() == 1 ? new Object[] {secret} : new Object[0]);
-        } catch (ClassNotFoundException e) {
-            throw new FabricException(FabricException.Status.UNAVAILABLE,
-                    "this build has no disni fabric (" + DISNI_FABRIC + "); tcp is the fallback", e);
-        } catch (InvocationTargetException e) {
-            throw unavailable(e.getCause());
-        } catch (LinkageError e) {
-            throw unavailable(e);
-        } catch (ReflectiveOperationException e) {
-            throw new FabricException(FabricException.Status.UNAVAILABLE,
-                    DISNI_FABRIC + " cannot be instantiated: " + e, e);
-        }
-    }
-
-    /** A constructor taking the secret if the fabric has one, else its no-argument constructor. */
-    private static Constructor<?> constructor(Class<?> type) throws NoSuchMethodException {
-        try {
-            return type.getConstructor(String.class);
-        } catch (NoSuchMethodException e) {
-            return type.getConstructor();
-        }
-    }
-
-    private static FabricException unavailable(Throwable cause) {
-        if (cause instanceof FabricException fe) {
-            return fe;
-        }
-        // DiSNI without libdisni raises UnsatisfiedLinkError, then NoClassDefFoundError (DESIGN §2).
-        return new FabricException(FabricException.Status.UNAVAILABLE,
-                "DiSNI cannot run here (" + cause + "); tcp is the fallback", cause);
     }
 
     public Connection connection() {
