@@ -16,9 +16,15 @@ public record KvStats(long gets, long puts, long deletes, long getRoundTrips, lo
         return puts == 0 || putRoundTrips < 0 ? Double.NaN : (double) putRoundTrips / puts;
     }
 
+    /** What happened between {@code earlier} and this; counters a store does not keep stay -1. */
     public KvStats minus(KvStats earlier) {
         return new KvStats(gets - earlier.gets, puts - earlier.puts, deletes - earlier.deletes,
-                getRoundTrips - earlier.getRoundTrips, putRoundTrips - earlier.putRoundTrips,
-                deleteRoundTrips - earlier.deleteRoundTrips, verbs - earlier.verbs, bytes - earlier.bytes);
+                diff(getRoundTrips, earlier.getRoundTrips), diff(putRoundTrips, earlier.putRoundTrips),
+                diff(deleteRoundTrips, earlier.deleteRoundTrips), diff(verbs, earlier.verbs),
+                diff(bytes, earlier.bytes));
+    }
+
+    private static long diff(long now, long before) {
+        return now < 0 || before < 0 ? -1 : now - before;
     }
 }

@@ -60,7 +60,7 @@ public interface KvStore extends AutoCloseable {
     /** What the store has done so far: operations, round trips, bytes. */
     KvStats stats();
 
-    /** Releases the store's connections and threads; the data stays where it is. */
+    /** Releases the store's connections and threads; the data stays where it is. Closing twice is harmless. */
     @Override
     void close();
 }
