@@ -84,6 +84,8 @@ public final class CloverStore implements KvStore {
     private final long clientId;
     private final KvLimits limits;
     private final ConcurrentHashMap<CloverKey, Cursor> cursors = new ConcurrentHashMap<>();
+    /** Nodes whose connection broke; reads go to their group's backups from then on. */
+    private final java.util.Set<Integer> unreachable = ConcurrentHashMap.newKeySet();
     private final AtomicLong versionCounter = new AtomicLong();
     private final ExecutorService background;
     private final Object allocationLock = new Object();
@@ -258,16 +260,43 @@ public final class CloverStore implements KvStore {
      * null when it keeps failing — space reclaimed and being rewritten, or corrupt.
      */
     private EntryLayout.Entry readEntry(long pointer, TrafficCounter op) {
-        int primary = primaryOf(pointer);
         for (int attempt = 0; attempt < MAX_TORN_READS; attempt++) {
+            int node = readableReplica(pointer);
             Batch b = new Batch(1);
-            b.read(nodes.region(primary), Pointer.offset(pointer), Pointer.lengthBytes(pointer));
-            EntryLayout.Entry e = EntryLayout.decode(await(RoundTrip.on(op), primary, b).get(0).bytes(0));
+            b.read(nodes.region(node), Pointer.offset(pointer), Pointer.lengthBytes(pointer));
+            EntryLayout.Entry e;
+            try {
+                e = EntryLayout.decode(await(RoundTrip.on(op), node, b).get(0).bytes(0));
+            } catch (StoreUnavailableException down) {
+                if (!unreachable.contains(node) || layout.replication() == 1) {
+                    throw down;
+                }
+                continue;   // that node is now marked down: the next attempt reads a backup
+            }
             if (e != null) {
                 return e;
             }
         }
         return null;
+    }
+
+    /**
+     * The replica to read {@code pointer} from: the primary, or — when it does not answer — the
+     * first backup that does. A backup holds every acknowledged version and link (a PUT returns
+     * only once they are on all replicas), so reads survive the loss of R − 1 nodes of a group.
+     */
+    private int readableReplica(long pointer) {
+        int primary = primaryOf(pointer);
+        if (layout.replication() == 1 || !unreachable.contains(primary)) {
+            return primary;
+        }
+        for (int n = primary + 1; n < primary + layout.replication(); n++) {
+            if (!unreachable.contains(n)) {
+                return n;
+            }
+        }
+        throw new StoreUnavailableException("every replica of group " + Pointer.group(pointer) + " ("
+                + layout.replication() + " memory nodes from " + nodes.address(primary) + ") is unreachable");
     }
 
     @Override
@@ -602,7 +631,14 @@ public final class CloverStore implements KvStore {
 
     private List<BatchResult> await(RoundTrip rt, int node, Batch b) {
         rt.post(nodes.connection(node), b);
-        return awaitAll(rt);
+        try {
+            return rt.await();
+        } catch (FabricException e) {
+            if (e.status() == FabricException.Status.RETRY_EXCEEDED || e.status() == FabricException.Status.FLUSHED) {
+                unreachable.add(node);
+            }
+            throw new StoreUnavailableException("memory node " + nodes.address(node) + " failed: " + e.getMessage(), e);
+        }
     }
 
     private List<BatchResult> awaitAll(RoundTrip rt) {

@@ -20,6 +20,7 @@ import org.pdpm.core.pool.PoolNodes;
 import org.pdpm.rdma.api.Batch;
 import org.pdpm.rdma.api.BatchResult;
 import org.pdpm.rdma.api.Fabric;
+import org.pdpm.rdma.api.FabricException;
 import org.pdpm.rdma.api.FabricLimits;
 import org.pdpm.rdma.api.NodeAddress;
 import org.pdpm.rdma.api.RoundTrip;
@@ -271,10 +272,7 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
     /** Walks the key's chain from its known tail to the real one, reading only headers. */
     private void followToTail(KeyState k) {
         for (int hop = 0; hop < MAX_LOOKUP_HOPS; hop++) {
-            int primary = Pointer.group(k.tail) * layout.replication();
-            Batch b = new Batch(1);
-            b.read(nodes.region(primary), Pointer.offset(k.tail), EntryLayout.HEADER_BYTES);
-            byte[] header = nodes.connection(primary).execute(b).bytes(0);
+            byte[] header = readFromAnyReplica(k.tail, EntryLayout.HEADER_BYTES);
             k.tailSeq = LogRecordLayout.long8(header, EntryLayout.SEQ_OFFSET);
             long next = LogRecordLayout.long8(header, EntryLayout.NEXT_OFFSET);
             if (EntryLayout.isTail(next)) {
@@ -282,6 +280,20 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
             }
             k.tail = next;
         }
+    }
+
+    /** Reads from the version's primary, or from a backup when the primary does not answer. */
+    private byte[] readFromAnyReplica(long pointer, int length) {
+        int primary = Pointer.group(pointer) * layout.replication();
+        FabricException last = null;
+        for (int n = primary; n < primary + layout.replication(); n++) {
+            try {
+                return nodes.connection(n).read(nodes.region(n), Pointer.offset(pointer), length);
+            } catch (FabricException e) {
+                last = e;
+            }
+        }
+        throw last;
     }
 
     @Override
