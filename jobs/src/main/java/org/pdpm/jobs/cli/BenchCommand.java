@@ -8,6 +8,6 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = PdpmCommand.Version.class,
         description = "Benchmarks that compare implementations side by side in one run.",
-        subcommands = {BenchFabricCommand.class})
+        subcommands = {BenchFabricCommand.class, BenchRecoveryCommand.class})
 final class BenchCommand {
 }
