@@ -1,0 +1,196 @@
+package org.pdpm.jobs.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.pdpm.core.clover.MetadataServer;
+import org.pdpm.core.rpc.MetadataRpcServer;
+import org.pdpm.rdma.api.NodeAddress;
+import org.pdpm.rdma.tcp.TcpFabric;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.TypeConversionException;
+import sun.misc.Signal;
+
+/**
+ * {@code pdpm metaserver}: Clover's metadata server as a process. It opens the pool on the memory
+ * nodes (formatting them when all are blank), rebuilds its index from the metadata log there, and
+ * serves Clover clients over TCP. It keeps nothing of its own: every decision is on the memory
+ * nodes before it is answered, so {@code kill -9} loses nothing and a restart on the same nodes
+ * resumes where the last one stopped.
+ *
+ * <p>SIGTERM and SIGINT close the server and the process exits 0, as {@code pdpm memnode} does.
+ */
+@Command(
+        name = "metaserver",
+        mixinStandardHelpOptions = true,
+        versionProvider = PdpmCommand.Version.class,
+        description = {
+            "Serves Clover's metadata (key index, space allocation, garbage collection) for the pool on the"
+                    + " given memory nodes.",
+            "Prints one line 'listening on HOST:PORT' to stdout once it serves; logs go to stderr.",
+            "Stops cleanly on SIGTERM or SIGINT and exits 0."
+        },
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {
+            "0:clean stop (SIGTERM or SIGINT)",
+            "1:runtime failure, e.g. a memory node is unreachable or the address is in use",
+            "2:bad arguments, unreadable secret file, memory nodes that do not form the pool"
+        })
+public final class MetaserverCommand implements Callable<Integer> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(MetaserverCommand.class);
+
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--listen", required = true, paramLabel = "HOST:PORT",
+            converter = MemnodeCommand.ListenAddressConverter.class,
+            description = "Address to listen on; port 0 picks a free port, which the 'listening on' line reports.")
+    private InetSocketAddress listen;
+
+    @Option(names = "--memnodes", required = true, split = ",", paramLabel = "HOST:PORT",
+            converter = NodeAddressConverter.class,
+            description = "The pool's memory nodes, comma-separated, always in the same order: blank nodes are "
+                    + "formatted into a new pool, nodes of an existing pool must all be given.")
+    private List<NodeAddress> memnodes;
+
+    @Option(names = "--replication", paramLabel = "R",
+            description = "Copies of every value, 1..3; the node count must be a multiple of it. An existing pool "
+                    + "keeps the replication it was formatted with, and R must match it. Default: 2, or 1 with a "
+                    + "single memory node.")
+    private Integer replication;
+
+    @Option(names = "--secret-file", paramLabel = "FILE",
+            description = "File holding one line, the shared secret: presented to the memory nodes and required "
+                    + "of every client. Without it any client may connect.")
+    private Path secretFile;
+
+    /**
+     * Runs as {@code pdpm metaserver}, with the root command's error handling and exit codes, whether
+     * or not the root command lists it among its subcommands.
+     */
+    public static void main(String[] args) {
+        CommandLine pdpm = PdpmCommand.newCommandLine();
+        if (!pdpm.getSubcommands().containsKey("metaserver")) {
+            pdpm.addSubcommand("metaserver", new MetaserverCommand());
+        }
+        String[] full = new String[args.length + 1];
+        full[0] = "metaserver";
+        System.arraycopy(args, 0, full, 1, args.length);
+        System.exit(pdpm.execute(full));
+    }
+
+    @Override
+    public Integer call() throws IOException, InterruptedException {
+        int r = replication != null ? replication : memnodes.size() == 1 ? 1 : 2;
+        if (r < 1 || r > 3) {
+            throw new PdpmCommand.BadInputException(spec.commandLine(), "--replication=" + r + " must be 1..3", null);
+        }
+        String secret = null;
+        if (secretFile != null) {
+            try {
+                secret = SecretFile.read(secretFile);
+            } catch (IllegalArgumentException e) {
+                throw new PdpmCommand.BadInputException(spec.commandLine(), e.getMessage(), e);
+            }
+        }
+        TcpFabric fabric = new TcpFabric(secret);
+        MetadataServer metadata;
+        try {
+            metadata = MetadataServer.open(fabric, memnodes, MetadataServer.Options.defaults(r));
+        } catch (IllegalStateException | IllegalArgumentException e) {
+            // Nodes given out of order, of another pool, or with another replication: the operator's to fix.
+            fabric.close();
+            throw new PdpmCommand.BadInputException(spec.commandLine(), PdpmCommand.reason(e), e);
+        } catch (RuntimeException e) {
+            fabric.close();
+            throw e;
+        }
+        MetadataRpcServer rpc;
+        try {
+            rpc = MetadataRpcServer.start(metadata, MetadataRpcServer.Config.of(listen, secret));
+        } catch (IOException | RuntimeException e) {
+            metadata.close();
+            fabric.close();
+            throw e;
+        }
+
+        AtomicBoolean stopping = new AtomicBoolean();
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runnable stop = () -> {
+            if (stopping.compareAndSet(false, true)) {
+                try {
+                    rpc.close();
+                    metadata.close();
+                    fabric.close();
+                } finally {
+                    stopped.countDown();
+                }
+            }
+        };
+        Thread hook = new Thread(stop, "pdpm-metaserver-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        handleStopSignals(stop);
+        try {
+            InetSocketAddress bound = rpc.boundAddress();
+            PrintWriter out = spec.commandLine().getOut();
+            out.println("listening on " + new NodeAddress(bound.getHostString(), bound.getPort()));
+            out.flush();
+            // Returns once a stop signal or the shutdown hook has closed everything.
+            stopped.await();
+        } finally {
+            stop.run();
+            removeShutdownHook(hook);
+        }
+        LOG.info("metadata server stopped cleanly");
+        return 0;
+    }
+
+    private static void handleStopSignals(Runnable stop) {
+        for (String name : new String[] {"TERM", "INT"}) {
+            try {
+                Signal.handle(new Signal(name), signal -> {
+                    LOG.info("SIG{} received: closing the metadata server", name);
+                    stop.run();
+                });
+            } catch (IllegalArgumentException e) {
+                // The JVM keeps this signal (e.g. under -Xrs); the shutdown hook still closes the server.
+                LOG.warn("cannot handle SIG{} ({}); it will stop the server through the shutdown hook", name,
+                        e.getMessage());
+            }
+        }
+    }
+
+    private static void removeShutdownHook(Thread hook) {
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException e) {
+            // The JVM is already shutting down and runs the hook anyway; stopping twice is harmless.
+            LOG.debug("shutdown in progress; hook left in place", e);
+        }
+    }
+
+    /** {@code HOST:PORT} of a memory node; a malformed one is a usage error. */
+    static final class NodeAddressConverter implements ITypeConverter<NodeAddress> {
+        @Override
+        public NodeAddress convert(String value) {
+            try {
+                return NodeAddress.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
+        }
+    }
+}
