@@ -56,8 +56,13 @@ final class ChildMemoryNode implements AutoCloseable {
      * @param mainClass the {@code pdpm} command's main class (the caller knows it; this package does not)
      */
     static ChildMemoryNode start(String mainClass, long sizeBytes, Duration startTimeout) throws IOException {
+        return start(mainClass, sizeBytes, newSecret(), startTimeout);
+    }
+
+    /** As {@link #start(String, long, Duration)}, with a given secret: nodes one fabric reaches must share it. */
+    static ChildMemoryNode start(String mainClass, long sizeBytes, String secret, Duration startTimeout)
+            throws IOException {
         Path directory = Files.createTempDirectory("pdpm-bench-memnode-");
-        String secret = HexFormat.of().formatHex(randomBytes());
         ChildMemoryNode child;
         try {
             Path secretFile = writeSecret(directory, secret);
@@ -100,10 +105,11 @@ final class ChildMemoryNode implements AutoCloseable {
         return secret;
     }
 
-    private static byte[] randomBytes() {
+    /** A fresh random secret for child memory nodes. */
+    static String newSecret() {
         byte[] b = new byte[32];
         new SecureRandom().nextBytes(b);
-        return b;
+        return HexFormat.of().formatHex(b);
     }
 
     private static Path writeSecret(Path directory, String secret) throws IOException {
@@ -193,7 +199,8 @@ final class ChildMemoryNode implements AutoCloseable {
         deleteTree(directory);
     }
 
-    private static void deleteTree(Path root) {
+    /** Deletes {@code root} and everything under it; what cannot be deleted is logged, not thrown. */
+    static void deleteTree(Path root) {
         if (!Files.exists(root)) {
             return;
         }

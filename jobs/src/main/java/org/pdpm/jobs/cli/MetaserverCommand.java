@@ -14,7 +14,6 @@ import org.pdpm.rdma.api.NodeAddress;
 import org.pdpm.rdma.tcp.TcpFabric;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Model.CommandSpec;
@@ -48,7 +47,7 @@ import sun.misc.Signal;
             "1:runtime failure, e.g. a memory node is unreachable or the address is in use",
             "2:bad arguments, unreadable secret file, memory nodes that do not form the pool"
         })
-public final class MetaserverCommand implements Callable<Integer> {
+final class MetaserverCommand implements Callable<Integer> {
 
     private static final Logger LOG = LoggerFactory.getLogger(MetaserverCommand.class);
 
@@ -76,21 +75,6 @@ public final class MetaserverCommand implements Callable<Integer> {
             description = "File holding one line, the shared secret: presented to the memory nodes and required "
                     + "of every client. Without it any client may connect.")
     private Path secretFile;
-
-    /**
-     * Runs as {@code pdpm metaserver}, with the root command's error handling and exit codes, whether
-     * or not the root command lists it among its subcommands.
-     */
-    public static void main(String[] args) {
-        CommandLine pdpm = PdpmCommand.newCommandLine();
-        if (!pdpm.getSubcommands().containsKey("metaserver")) {
-            pdpm.addSubcommand("metaserver", new MetaserverCommand());
-        }
-        String[] full = new String[args.length + 1];
-        full[0] = "metaserver";
-        System.arraycopy(args, 0, full, 1, args.length);
-        System.exit(pdpm.execute(full));
-    }
 
     @Override
     public Integer call() throws IOException, InterruptedException {

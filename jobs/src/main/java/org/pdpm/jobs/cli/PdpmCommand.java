@@ -19,8 +19,8 @@ import picocli.CommandLine.ParameterException;
         name = "pdpm",
         mixinStandardHelpOptions = true,
         versionProvider = PdpmCommand.Version.class,
-        description = "Passive disaggregated persistent memory for Apache Flink: memory nodes and benchmarks.",
-        subcommands = {MemnodeCommand.class, BenchCommand.class})
+        description = "Passive disaggregated persistent memory for Apache Flink: memory nodes, the Clover metadata server, an operator's key-value view and benchmarks.",
+        subcommands = {MemnodeCommand.class, MetaserverCommand.class, KvCommand.class, BenchCommand.class})
 public final class PdpmCommand {
 
     private static final Logger LOG = LoggerFactory.getLogger(PdpmCommand.class);

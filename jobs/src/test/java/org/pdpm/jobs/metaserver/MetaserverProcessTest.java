@@ -28,7 +28,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.pdpm.core.api.StoreUnavailableException;
 import org.pdpm.core.clover.CloverStore;
 import org.pdpm.core.rpc.RemoteMetadataService;
-import org.pdpm.jobs.cli.MetaserverCommand;
 import org.pdpm.jobs.cli.PdpmCommand;
 import org.pdpm.rdma.api.NodeAddress;
 import org.pdpm.rdma.tcp.TcpFabric;
@@ -87,13 +86,20 @@ class MetaserverProcessTest {
 
     private ChildProcess metaserver(String tag, String listen, List<NodeAddress> nodes) throws Exception {
         ChildProcess p = ChildProcess.start("metaserver " + tag, dir.resolve("metaserver-" + tag + ".log"),
-                MetaserverCommand.class, metaserverArgs(listen, nodes, 2));
+                PdpmCommand.class, asMetaserver(metaserverArgs(listen, nodes, 2)));
         resources.add(p);
         return p;
     }
 
     private ChildProcess.Exit metaserverToExit(String tag, List<String> args) throws Exception {
-        return ChildProcess.runToExit(dir.resolve("metaserver-" + tag + ".log"), MetaserverCommand.class, args);
+        return ChildProcess.runToExit(dir.resolve("metaserver-" + tag + ".log"), PdpmCommand.class, asMetaserver(args));
+    }
+
+    private static List<String> asMetaserver(List<String> args) {
+        List<String> all = new java.util.ArrayList<>();
+        all.add("metaserver");
+        all.addAll(args);
+        return all;
     }
 
     /** A Clover client of its own: fabric, metadata connection and store. */

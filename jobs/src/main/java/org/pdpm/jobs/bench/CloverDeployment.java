@@ -1,0 +1,152 @@
+package org.pdpm.jobs.bench;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.pdpm.core.api.KvLimits;
+import org.pdpm.core.api.KvStore;
+import org.pdpm.core.clover.CloverStore;
+import org.pdpm.core.clover.MetadataServer;
+import org.pdpm.core.layout.EntryLayout;
+import org.pdpm.core.pool.PoolLayout;
+import org.pdpm.rdma.api.Fabric;
+import org.pdpm.rdma.api.NodeAddress;
+import org.pdpm.rdma.local.LocalFabric;
+import org.pdpm.rdma.tcp.TcpFabric;
+
+/**
+ * Clover for a benchmark run: one replica group of R memory nodes — in this JVM on {@code local},
+ * child {@code pdpm memnode} processes on {@code tcp} — with the metadata server embedded in this
+ * JVM, and one {@link CloverStore} per benchmark thread, each with its own cache and its own space,
+ * as separate compute nodes would have.
+ */
+final class CloverDeployment implements StoreDeployment {
+
+    /** Data space per node as a multiple of the live data, so garbage collection is never what is measured. */
+    private static final int LIVE_DATA_FACTOR = 4;
+    private static final int MIN_BLOCK_BYTES = 256 << 10;
+    /** Room for KEY records (48 bytes for a 14-byte key) and for the block grants and seals of a long run. */
+    private static final long LOG_BYTES_PER_KEY = 64;
+    private static final long LOG_BYTES_BASE = 8L << 20;
+    /** Short, because readers of a benchmark never linger on a version; only reused space waits for it. */
+    private static final long GRACE_MILLIS = 1000;
+    private static final Duration CHILD_START_TIMEOUT = Duration.ofSeconds(60);
+
+    private final Fabric fabric;
+    private final List<ChildMemoryNode> children;
+    private final MetadataServer metadata;
+    private final List<CloverStore> clients = new ArrayList<>();
+    private final int replication;
+
+    private CloverDeployment(Fabric fabric, List<ChildMemoryNode> children, MetadataServer metadata, int replication) {
+        this.fabric = fabric;
+        this.children = children;
+        this.metadata = metadata;
+        this.replication = replication;
+    }
+
+    static CloverDeployment start(Plan plan) throws IOException {
+        if (plan.replication() < 1 || plan.replication() > 3) {
+            throw new IllegalArgumentException("replication=" + plan.replication() + " must be 1..3");
+        }
+        int entryBytes = EntryLayout.entryBytes(KeySpace.KEY_BYTES, plan.valueBytes());
+        int blockBytes = Math.max(MIN_BLOCK_BYTES, Integer.highestOneBit(entryBytes * 4 - 1) << 1);
+        long logBytes = LOG_BYTES_BASE + plan.keys() * LOG_BYTES_PER_KEY;
+        MetadataServer.Options options = new MetadataServer.Options(plan.replication(), logBytes, plan.keys(),
+                blockBytes, GRACE_MILLIS);
+        long nodeBytes = nodeBytes(plan, entryBytes, blockBytes, logBytes);
+
+        List<ChildMemoryNode> children = new ArrayList<>();
+        Fabric fabric = null;
+        CloverDeployment d = null;
+        try {
+            List<NodeAddress> nodes = new ArrayList<>();
+            switch (plan.fabric()) {
+                case LOCAL -> {
+                    LocalFabric local = new LocalFabric();
+                    fabric = local;
+                    for (int i = 0; i < plan.replication(); i++) {
+                        nodes.add(local.addNode(nodeBytes));
+                    }
+                }
+                case TCP -> {
+                    // One fabric reaches every node, so they share one secret, fresh for the run.
+                    String secret = ChildMemoryNode.newSecret();
+                    for (int i = 0; i < plan.replication(); i++) {
+                        ChildMemoryNode child = ChildMemoryNode.start(plan.pdpmMainClass(), nodeBytes, secret,
+                                CHILD_START_TIMEOUT);
+                        children.add(child);
+                        nodes.add(child.address());
+                    }
+                    fabric = new TcpFabric(secret);
+                }
+                default -> throw new IllegalArgumentException("fabric=" + plan.fabric().label()
+                        + " is not one bench kv runs Clover on; use local or tcp");
+            }
+            d = new CloverDeployment(fabric, children, MetadataServer.open(fabric, nodes, options), plan.replication());
+            KvLimits limits = new KvLimits(KeySpace.KEY_BYTES, plan.valueBytes());
+            for (int i = 0; i < plan.clients(); i++) {
+                d.clients.add(CloverStore.builder().fabric(fabric).memoryNodes(nodes).metadata(d.metadata)
+                        .limits(limits).open());
+            }
+            return d;
+        } catch (IOException | RuntimeException e) {
+            if (d != null) {
+                d.close();
+            } else {
+                if (fabric != null) {
+                    fabric.close();
+                }
+                children.forEach(ChildMemoryNode::close);
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Superblock, log and shortcut table, then data space for {@link #LIVE_DATA_FACTOR} times the
+     * live data plus every version the timed runs will write, plus two blocks per client in use.
+     */
+    private static long nodeBytes(Plan plan, int entryBytes, int blockBytes, long logBytes) {
+        long metadataEnd = PoolLayout.SUPERBLOCK_BYTES + logBytes + plan.keys() * 8;
+        long dataOffset = (metadataEnd + blockBytes - 1) / blockBytes * blockBytes;
+        long liveBytes = plan.keys() * entryBytes;
+        long runBytes = plan.runPuts() * entryBytes;
+        long dataBytes = LIVE_DATA_FACTOR * liveBytes + runBytes + 2L * (plan.clients() + 1) * blockBytes;
+        return dataOffset + (dataBytes + blockBytes - 1) / blockBytes * blockBytes;
+    }
+
+    @Override
+    public KvStore client(int thread) {
+        return clients.get(thread);
+    }
+
+    @Override
+    public Iterable<KvStore> stores() {
+        return List.copyOf(clients);
+    }
+
+    @Override
+    public Map<String, Object> describe() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("fabric", fabric.name());
+        m.put("replication", replication);
+        m.put("metadata_server", "embedded");
+        m.put("clients", "one per thread");
+        return m;
+    }
+
+    @Override
+    public void close() {
+        try {
+            clients.forEach(CloverStore::close);
+            metadata.close();
+            fabric.close();
+        } finally {
+            children.forEach(ChildMemoryNode::close);
+        }
+    }
+}

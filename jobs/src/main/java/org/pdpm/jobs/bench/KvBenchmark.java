@@ -1,0 +1,349 @@
+package org.pdpm.jobs.bench;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.HdrHistogram.Histogram;
+import org.pdpm.core.api.KvEntry;
+import org.pdpm.core.api.KvStats;
+import org.pdpm.core.api.KvStore;
+
+/**
+ * YCSB-style key-value benchmark over a {@link StoreDeployment}: a load phase writes every key once
+ * (timed, not measured), a warm-up reads every key once through each store (so that Clover clients
+ * start with warm caches, as long-running compute nodes have), then a run phase of GETs and PUTs in
+ * the workload's mix, keys drawn by a {@link KeyChooser}, split over the threads. Each thread
+ * has its own random source split from the seed, so a run's operation sequence is fixed by it.
+ */
+public final class KvBenchmark {
+
+    private static final int LOAD_BATCH = 128;
+    private static final int WARMUP_BATCH = 256;
+
+    /**
+     * @param ops            operations of each run phase, over all threads; ignored when {@code durationNanos > 0}
+     * @param durationNanos  length of each run phase instead of an operation count, or 0
+     */
+    public record Settings(Workload workload, KeyChooser chooser, long keys, int valueBytes, long ops,
+                           long durationNanos, long seed) {
+        public Settings {
+            if (keys < 1 || keys > KeySpace.MAX_KEYS) {
+                throw new IllegalArgumentException("keys=" + keys + " is outside 1.." + KeySpace.MAX_KEYS);
+            }
+            if (valueBytes < 1) {
+                throw new IllegalArgumentException("valueBytes=" + valueBytes + " must be positive");
+            }
+            if (durationNanos < 0 || (durationNanos == 0 && ops < 1)) {
+                throw new IllegalArgumentException("ops=" + ops + " and durationNanos=" + durationNanos
+                        + ": one of them must be positive");
+            }
+        }
+
+        boolean timed() {
+            return durationNanos > 0;
+        }
+    }
+
+    /** How long loading and warming up took, in seconds. */
+    public record Preparation(double loadSeconds, double warmupSeconds) {}
+
+    /** One run phase's figures; latencies in nanoseconds, round trips NaN when not counted. */
+    public record Result(String system, Map<String, Object> deployment, int threads, long getOps, long putOps,
+                         double seconds, Histogram getNanos, Histogram putNanos, double roundTripsPerGet,
+                         double roundTripsPerPut, Preparation preparation) {
+
+        public long ops() {
+            return getOps + putOps;
+        }
+
+        public double throughputOpsPerSecond() {
+            return ops() / seconds;
+        }
+
+        /** The benchmark output line of DESIGN §5, plus the deployment's and the phases' details. */
+        public Map<String, Object> toJson(Settings settings, Map<String, Object> machine) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("system", system);
+            m.put("fabric", deployment.get("fabric"));
+            m.put("workload", settings.workload().label());
+            m.put("distribution", settings.chooser().distribution());
+            m.put("zipf", Double.isNaN(settings.chooser().theta()) ? null : settings.chooser().theta());
+            m.put("keys", settings.keys());
+            m.put("value_size", settings.valueBytes());
+            m.put("replication", deployment.get("replication"));
+            m.put("threads", threads);
+            m.put("ops", ops());
+            m.put("seconds", seconds);
+            m.put("throughput_ops_per_s", throughputOpsPerSecond());
+            Map<String, Object> latency = new LinkedHashMap<>();
+            latency.put("get", percentilesMicros(getNanos));
+            latency.put("put", percentilesMicros(putNanos));
+            m.put("latency_us", latency);
+            Map<String, Object> roundTrips = new LinkedHashMap<>();
+            roundTrips.put("get", orNull(roundTripsPerGet));
+            roundTrips.put("put", orNull(roundTripsPerPut));
+            m.put("round_trips_per_op", roundTrips);
+            Map<String, Object> counts = new LinkedHashMap<>();
+            counts.put("get", getOps);
+            counts.put("put", putOps);
+            m.put("op_counts", counts);
+            m.put("metadata_server", deployment.get("metadata_server"));
+            m.put("clients", deployment.get("clients"));
+            m.put("load_seconds", preparation.loadSeconds());
+            m.put("warmup_seconds", preparation.warmupSeconds());
+            m.put("seed", settings.seed());
+            m.put("machine", machine);
+            return m;
+        }
+
+        private static Map<String, Object> percentilesMicros(Histogram h) {
+            if (h.getTotalCount() == 0) {
+                return null;
+            }
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("p50", h.getValueAtPercentile(50) / 1000.0);
+            m.put("p99", h.getValueAtPercentile(99) / 1000.0);
+            return m;
+        }
+
+        private static Double orNull(double d) {
+            return Double.isNaN(d) ? null : d;
+        }
+    }
+
+    private final Settings settings;
+
+    public KvBenchmark(Settings settings) {
+        this.settings = settings;
+    }
+
+    /**
+     * Writes every key once, split over the first {@code clients} clients, then reads every key once
+     * through each of the deployment's stores.
+     */
+    public Preparation prepare(StoreDeployment deployment, int clients) {
+        long start = System.nanoTime();
+        List<Callable<Void>> loaders = new ArrayList<>();
+        for (int c = 0; c < clients; c++) {
+            long from = settings.keys() * c / clients;
+            long to = settings.keys() * (c + 1) / clients;
+            KvStore store = deployment.client(c);
+            // Load values come from streams of their own, so the run's draws do not depend on how the load was split.
+            SplittableRandom random = new SplittableRandom(settings.seed() ^ 0x10AD_10ADL ^ c);
+            loaders.add(() -> {
+                load(store, from, to, random);
+                return null;
+            });
+        }
+        runAll(loaders, "load");
+        long loaded = System.nanoTime();
+        List<Callable<Void>> warmers = new ArrayList<>();
+        for (KvStore store : deployment.stores()) {
+            warmers.add(() -> {
+                warm(store);
+                return null;
+            });
+        }
+        runAll(warmers, "warm-up");
+        long warmed = System.nanoTime();
+        return new Preparation((loaded - start) / 1e9, (warmed - loaded) / 1e9);
+    }
+
+    private void load(KvStore store, long from, long to, SplittableRandom random) {
+        List<KvEntry> batch = new ArrayList<>(LOAD_BATCH);
+        for (long k = from; k < to; k++) {
+            batch.add(new KvEntry(KeySpace.write(k, KeySpace.newKey()), randomValue(random)));
+            if (batch.size() == LOAD_BATCH || k == to - 1) {
+                store.putAll(batch);
+                batch.clear();
+            }
+        }
+    }
+
+    private void warm(KvStore store) {
+        List<byte[]> batch = new ArrayList<>(WARMUP_BATCH);
+        for (long k = 0; k < settings.keys(); k++) {
+            batch.add(KeySpace.write(k, KeySpace.newKey()));
+            if (batch.size() == WARMUP_BATCH || k == settings.keys() - 1) {
+                List<byte[]> values = store.getAll(batch);
+                for (int i = 0; i < values.size(); i++) {
+                    if (values.get(i) == null) {
+                        throw new IllegalStateException("key " + new String(batch.get(i), StandardCharsets.US_ASCII)
+                                + " is missing after the load phase");
+                    }
+                }
+                batch.clear();
+            }
+        }
+    }
+
+    private byte[] randomValue(SplittableRandom random) {
+        byte[] value = new byte[settings.valueBytes()];
+        random.nextBytes(value);
+        return value;
+    }
+
+    /** One run phase on the first {@code threads} clients of {@code deployment}. */
+    public Result run(String system, StoreDeployment deployment, int threads, Preparation preparation) {
+        SplittableRandom master = new SplittableRandom(settings.seed());
+        KvStats before = total(deployment);
+        AtomicLong startNanos = new AtomicLong();
+        CyclicBarrier startLine = new CyclicBarrier(threads, () -> startNanos.set(System.nanoTime()));
+        AtomicBoolean failed = new AtomicBoolean();
+        List<Worker> workers = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            long quota = settings.ops() / threads + (t < settings.ops() % threads ? 1 : 0);
+            workers.add(new Worker(deployment.client(t), master.split(), quota, startLine, startNanos, failed));
+        }
+        runAll(workers, "run", failed);
+        long endNanos = workers.stream().mapToLong(w -> w.endNanos).max().orElseThrow();
+        KvStats delta = total(deployment).minus(before);
+
+        Histogram get = new Histogram(3);
+        Histogram put = new Histogram(3);
+        long gets = 0;
+        long puts = 0;
+        for (Worker w : workers) {
+            get.add(w.getNanos);
+            put.add(w.putNanos);
+            gets += w.getNanos.getTotalCount();
+            puts += w.putNanos.getTotalCount();
+        }
+        return new Result(system, deployment.describe(), threads, gets, puts, (endNanos - startNanos.get()) / 1e9,
+                get, put, delta.roundTripsPerGet(), delta.roundTripsPerPut(), preparation);
+    }
+
+    /** The sum of every store's counters; a counter one store does not keep stays -1. */
+    private static KvStats total(StoreDeployment deployment) {
+        KvStats sum = new KvStats(0, 0, 0, 0, 0, 0, 0, 0);
+        for (KvStore s : deployment.stores()) {
+            KvStats k = s.stats();
+            sum = new KvStats(sum.gets() + k.gets(), sum.puts() + k.puts(), sum.deletes() + k.deletes(),
+                    add(sum.getRoundTrips(), k.getRoundTrips()), add(sum.putRoundTrips(), k.putRoundTrips()),
+                    add(sum.deleteRoundTrips(), k.deleteRoundTrips()), add(sum.verbs(), k.verbs()),
+                    add(sum.bytes(), k.bytes()));
+        }
+        return sum;
+    }
+
+    private static long add(long a, long b) {
+        return a < 0 || b < 0 ? -1 : a + b;
+    }
+
+    /** One benchmark thread: its store, its random source, its histograms. */
+    private final class Worker implements Callable<Void> {
+        private final KvStore store;
+        private final SplittableRandom random;
+        private final long quota;
+        private final CyclicBarrier startLine;
+        private final AtomicLong startNanos;
+        private final AtomicBoolean failed;
+        final Histogram getNanos = new Histogram(3);
+        final Histogram putNanos = new Histogram(3);
+        long endNanos;
+
+        Worker(KvStore store, SplittableRandom random, long quota, CyclicBarrier startLine, AtomicLong startNanos,
+               AtomicBoolean failed) {
+            this.store = store;
+            this.random = random;
+            this.quota = quota;
+            this.startLine = startLine;
+            this.startNanos = startNanos;
+            this.failed = failed;
+        }
+
+        @Override
+        public Void call() throws Exception {
+            byte[] key = KeySpace.newKey();
+            byte[] value = randomValue(random);
+            KeyChooser chooser = settings.chooser();
+            Workload workload = settings.workload();
+            startLine.await();
+            long deadline = startNanos.get() + settings.durationNanos();
+            long done = 0;
+            while (!failed.get() && (settings.timed() ? System.nanoTime() < deadline : done < quota)) {
+                KeySpace.write(chooser.next(random), key);
+                if (workload.nextIsUpdate(random)) {
+                    // A different value each time, so no store can recognise a rewrite; one byte is enough.
+                    value[0]++;
+                    long t0 = System.nanoTime();
+                    store.put(key, value);
+                    putNanos.recordValue(System.nanoTime() - t0);
+                } else {
+                    long t0 = System.nanoTime();
+                    store.get(key);
+                    getNanos.recordValue(System.nanoTime() - t0);
+                }
+                done++;
+            }
+            endNanos = System.nanoTime();
+            return null;
+        }
+    }
+
+    private static void runAll(List<? extends Callable<Void>> tasks, String phase) {
+        runAll(tasks, phase, new AtomicBoolean());
+    }
+
+    /** Runs the tasks on threads of their own; the first failure stops the others (through {@code failed}) and is thrown. */
+    private static void runAll(List<? extends Callable<Void>> tasks, String phase, AtomicBoolean failed) {
+        ExecutorService pool = Executors.newFixedThreadPool(tasks.size(), r -> {
+            Thread t = new Thread(r, "pdpm-bench-kv-" + phase);
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            List<Future<Void>> futures = new ArrayList<>();
+            for (Callable<Void> task : tasks) {
+                futures.add(pool.submit(() -> {
+                    try {
+                        return task.call();
+                    } catch (Exception | Error e) {
+                        failed.set(true);
+                        throw e;
+                    }
+                }));
+            }
+            RuntimeException first = null;
+            for (Future<Void> f : futures) {
+                try {
+                    f.get();
+                } catch (ExecutionException e) {
+                    if (first == null) {
+                        first = asRuntime(phase, e.getCause());
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    failed.set(true);
+                    throw new IllegalStateException("interrupted during the " + phase + " phase", e);
+                }
+            }
+            if (first != null) {
+                throw first;
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private static RuntimeException asRuntime(String phase, Throwable cause) {
+        if (cause instanceof RuntimeException r) {
+            return r;
+        }
+        if (cause instanceof Error e) {
+            throw e;
+        }
+        return new IllegalStateException("the " + phase + " phase failed: " + cause, cause);
+    }
+}

@@ -1,0 +1,53 @@
+package org.pdpm.jobs.bench;
+
+import java.io.IOException;
+import java.util.Map;
+import org.pdpm.core.api.KvStore;
+
+/**
+ * One system stood up for {@code pdpm bench kv}: memory nodes, servers, databases — whatever it
+ * needs — and the clients the benchmark threads use. Closing it tears all of that down, child
+ * processes and temporary files included; a deployment that fails to start closes what it began.
+ */
+public interface StoreDeployment extends AutoCloseable {
+
+    /**
+     * What a deployment is sized and placed for.
+     *
+     * @param fabric           where the memory nodes live (stores off the fabric ignore it)
+     * @param replication      copies of every value (stores without replication ignore it)
+     * @param clients          clients the benchmark will ask for, one per thread at most
+     * @param keys             keys the load phase writes
+     * @param valueBytes       size of every value
+     * @param runPuts          PUTs the run phases will make, or 0 when unknown (timed runs)
+     * @param pdpmMainClass    main class of the {@code pdpm} command, to start child processes with
+     */
+    record Plan(FabricKind fabric, int replication, int clients, long keys, int valueBytes, long runPuts,
+                String pdpmMainClass) {
+        public Plan {
+            if (clients < 1) {
+                throw new IllegalArgumentException("clients=" + clients + " must be positive");
+            }
+            if (keys < 1) {
+                throw new IllegalArgumentException("keys=" + keys + " must be positive");
+            }
+        }
+    }
+
+    /** The store benchmark thread {@code thread} (0-based, below {@link Plan#clients()}) uses. */
+    KvStore client(int thread);
+
+    /** The stores behind the clients, each once: one per thread, or the single shared one. */
+    Iterable<KvStore> stores();
+
+    /**
+     * What the output says about the deployment, beyond the benchmark's own settings: at least
+     * {@code fabric}, {@code replication}, {@code metadata_server} and {@code clients} (null where
+     * they do not apply).
+     */
+    Map<String, Object> describe();
+
+    /** Stops everything the deployment started and deletes its files. */
+    @Override
+    void close() throws IOException;
+}

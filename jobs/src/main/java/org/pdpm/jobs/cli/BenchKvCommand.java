@@ -1,0 +1,198 @@
+package org.pdpm.jobs.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import org.pdpm.jobs.bench.FabricKind;
+import org.pdpm.jobs.bench.Json;
+import org.pdpm.jobs.bench.KeyChooser;
+import org.pdpm.jobs.bench.KvBenchmark;
+import org.pdpm.jobs.bench.KvResultTable;
+import org.pdpm.jobs.bench.MachineInfo;
+import org.pdpm.jobs.bench.StoreDeployment;
+import org.pdpm.jobs.bench.SystemKind;
+import org.pdpm.jobs.bench.ThroughputChart;
+import org.pdpm.jobs.bench.Workload;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.TypeConversionException;
+
+/**
+ * {@code pdpm bench kv}: the key-value stores side by side on a YCSB workload. Each system is
+ * stood up once, loaded and warmed, then measured at each thread count; one JSON line per
+ * (system, threads) goes to stdout (and is appended to {@code --out}), a table to stderr.
+ */
+@Command(
+        name = "kv",
+        mixinStandardHelpOptions = true,
+        versionProvider = PdpmCommand.Version.class,
+        description = {
+            "Measures key-value stores on a YCSB workload: a load phase writes every key once (timed, not measured),",
+            "each store then reads every key once (warm caches), then each thread count runs GETs and PUTs in the",
+            "workload's mix on keys drawn from a scrambled Zipfian (or uniform) distribution.",
+            "Clover runs an embedded metadata server and one client per thread (each with its own cache, like",
+            "separate compute nodes); on tcp its R memory nodes are child 'pdpm memnode' processes.",
+            "RocksDB runs in a temporary directory with a synced WAL, shared by the threads, off any fabric",
+            "(reported as fabric \"none\").",
+            "Prints one JSON line per (system, threads) to stdout and a side-by-side table to stderr."
+        })
+final class BenchKvCommand implements Callable<Integer> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(BenchKvCommand.class);
+
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--system", required = true, split = ",", paramLabel = "SYSTEM",
+            description = "Systems to measure, comma-separated, from clover, rocksdb.")
+    private List<SystemKind> systems;
+
+    @Option(names = "--fabric", defaultValue = "local", paramLabel = "FABRIC",
+            description = "Where Clover's memory nodes live: local (in this JVM) or tcp (child processes) "
+                    + "(default: ${DEFAULT-VALUE}).")
+    private FabricKind fabric;
+
+    @Option(names = "--workload", defaultValue = "a", paramLabel = "WORKLOAD", converter = WorkloadConverter.class,
+            description = "a (50 % updates), b (5 %), c (read only) or write-only (default: ${DEFAULT-VALUE}).")
+    private Workload workload;
+
+    @Option(names = "--keys", defaultValue = "100000", paramLabel = "N",
+            description = "Keys loaded before the runs and drawn from in them (default: ${DEFAULT-VALUE}).")
+    private long keys;
+
+    @Option(names = "--ops", defaultValue = "100000", paramLabel = "N",
+            description = "Operations of each run, split over its threads (default: ${DEFAULT-VALUE}).")
+    private long ops;
+
+    @Option(names = "--duration-ms", paramLabel = "MS",
+            description = "Run each configuration this long instead of for --ops operations.")
+    private Long durationMillis;
+
+    @Option(names = "--value-size", defaultValue = "1000", paramLabel = "BYTES",
+            description = "Size of every value (default: ${DEFAULT-VALUE}).")
+    private int valueBytes;
+
+    @Option(names = "--threads", defaultValue = "1,2,4", split = ",", paramLabel = "T",
+            description = "Thread counts to run, comma-separated; each is one configuration (default: ${DEFAULT-VALUE}).")
+    private List<Integer> threads;
+
+    @Option(names = "--zipf", defaultValue = "0.99", paramLabel = "THETA",
+            description = "Skew of the scrambled Zipfian key choice, in (0, 1) (default: ${DEFAULT-VALUE}).")
+    private double theta;
+
+    @Option(names = "--uniform",
+            description = "Choose keys uniformly instead of by the Zipfian distribution.")
+    private boolean uniform;
+
+    @Option(names = "--seed", defaultValue = "42", paramLabel = "N",
+            description = "Seed of every random choice (keys, operations, values) (default: ${DEFAULT-VALUE}).")
+    private long seed;
+
+    @Option(names = "--replication", defaultValue = "1", paramLabel = "R",
+            description = "Copies of every value on Clover's memory nodes, 1..3; R nodes are started "
+                    + "(default: ${DEFAULT-VALUE}).")
+    private int replication;
+
+    @Option(names = "--out", paramLabel = "FILE",
+            description = "Also append each JSON line to this file.")
+    private Path outFile;
+
+    @Option(names = "--chart", paramLabel = "FILE.png",
+            description = "Also draw throughput against threads, one line per system, into this PNG file.")
+    private Path chartFile;
+
+    @Override
+    public Integer call() throws IOException {
+        KvBenchmark.Settings settings = settings();
+        List<Integer> threadCounts = List.copyOf(new LinkedHashSet<>(threads));
+        int maxThreads = threadCounts.stream().mapToInt(Integer::intValue).max().orElseThrow();
+        long runPuts = settings.durationNanos() > 0 ? 0
+                : (long) Math.ceil(ops * workload.updateFraction()) * threadCounts.size();
+        StoreDeployment.Plan plan = new StoreDeployment.Plan(fabric, replication, maxThreads, keys, valueBytes,
+                runPuts, PdpmCommand.class.getName());
+        Map<String, Object> machine = MachineInfo.describe();
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        KvBenchmark benchmark = new KvBenchmark(settings);
+        List<KvBenchmark.Result> results = new ArrayList<>();
+        for (SystemKind system : new LinkedHashSet<>(systems)) {
+            LOG.info("starting {} for {} keys of {} bytes", system.label(), keys, valueBytes);
+            try (StoreDeployment deployment = system.deploy(plan)) {
+                KvBenchmark.Preparation preparation = benchmark.prepare(deployment, maxThreads);
+                LOG.info("{}: loaded in {} s, warmed up in {} s", system.label(), preparation.loadSeconds(),
+                        preparation.warmupSeconds());
+                for (int t : threadCounts) {
+                    KvBenchmark.Result result = benchmark.run(system.label(), deployment, t, preparation);
+                    String line = Json.write(result.toJson(settings, machine));
+                    out.println(line);
+                    out.flush();
+                    if (outFile != null) {
+                        Files.writeString(outFile, line + System.lineSeparator(), StandardCharsets.UTF_8,
+                                StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+                    }
+                    results.add(result);
+                }
+            }
+        }
+        err.print(KvResultTable.format(results));
+        err.flush();
+        if (chartFile != null) {
+            ThroughputChart.write(chartFile, "workload " + workload.label() + " on " + fabric.label() + ", " + keys + " keys, "
+                    + settings.chooser().distribution() + ", " + valueBytes + " B values", results);
+        }
+        return 0;
+    }
+
+    private KvBenchmark.Settings settings() {
+        require(fabric == FabricKind.LOCAL || fabric == FabricKind.TCP,
+                "--fabric=" + fabric.label() + ": bench kv runs on local or tcp");
+        require(keys >= 2, "--keys=" + keys + " must be at least 2");
+        require(ops >= 1, "--ops=" + ops + " must be positive");
+        require(durationMillis == null || durationMillis >= 1, "--duration-ms=" + durationMillis + " must be positive");
+        require(valueBytes >= 1, "--value-size=" + valueBytes + " must be positive");
+        require(threads.stream().allMatch(t -> t >= 1), "--threads=" + threads + " must all be positive");
+        require(replication >= 1 && replication <= 3, "--replication=" + replication + " must be 1..3");
+        require(uniform || (theta > 0 && theta < 1), "--zipf=" + theta + " must be in (0, 1)");
+        KeyChooser chooser;
+        try {
+            chooser = uniform ? KeyChooser.uniform(keys) : KeyChooser.scrambledZipfian(keys, theta);
+            long durationNanos = durationMillis == null ? 0 : TimeUnit.MILLISECONDS.toNanos(durationMillis);
+            return new KvBenchmark.Settings(workload, chooser, keys, valueBytes, ops, durationNanos, seed);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage(), e);
+        }
+    }
+
+    private void require(boolean valid, String reason) {
+        if (!valid) {
+            throw new ParameterException(spec.commandLine(), reason);
+        }
+    }
+
+    /** {@code a}, {@code b}, {@code c}, {@code write-only}; anything else is a usage error. */
+    static final class WorkloadConverter implements ITypeConverter<Workload> {
+        @Override
+        public Workload convert(String value) {
+            try {
+                return Workload.of(value);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
+        }
+    }
+}
