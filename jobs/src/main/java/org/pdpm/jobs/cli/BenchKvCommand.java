@@ -68,7 +68,7 @@ final class BenchKvCommand implements Callable<Integer> {
     private FabricKind fabric;
 
     @Option(names = "--workload", defaultValue = "a", paramLabel = "WORKLOAD", converter = WorkloadConverter.class,
-            description = "a (50 % updates), b (5 %), c (read only) or write-only (default: ${DEFAULT-VALUE}).")
+            description = "a (50 %% updates), b (5 %%), c (read only) or write-only (default: ${DEFAULT-VALUE}).")
     private Workload workload;
 
     @Option(names = "--keys", defaultValue = "100000", paramLabel = "N",
