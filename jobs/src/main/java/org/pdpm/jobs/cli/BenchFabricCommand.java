@@ -23,12 +23,10 @@ import org.pdpm.rdma.api.NodeAddress;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.TypeConversionException;
 
 /**
  * {@code pdpm bench fabric}: the fabrics side by side in one run, one JSON line each on stdout
@@ -156,18 +154,6 @@ final class BenchFabricCommand implements Callable<Integer> {
             return SecretFile.read(secretFile);
         } catch (IllegalArgumentException e) {
             throw new PdpmCommand.BadInputException(spec.commandLine(), e.getMessage(), e);
-        }
-    }
-
-    /** {@code HOST:PORT}, reported as a usage error when malformed. */
-    static final class NodeAddressConverter implements ITypeConverter<NodeAddress> {
-        @Override
-        public NodeAddress convert(String value) {
-            try {
-                return NodeAddress.parse(value);
-            } catch (IllegalArgumentException e) {
-                throw new TypeConversionException(e.getMessage());
-            }
         }
     }
 }

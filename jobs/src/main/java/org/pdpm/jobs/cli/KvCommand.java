@@ -66,11 +66,11 @@ final class KvCommand implements Callable<Integer> {
     private SystemKind system;
 
     @Option(names = "--memnodes", required = true, split = ",", paramLabel = "HOST:PORT",
-            converter = BenchFabricCommand.NodeAddressConverter.class,
+            converter = NodeAddressConverter.class,
             description = "The pool's memory nodes, comma-separated, in the order the metadata server was given them.")
     private List<NodeAddress> memnodes;
 
-    @Option(names = "--metaserver", paramLabel = "HOST:PORT", converter = BenchFabricCommand.NodeAddressConverter.class,
+    @Option(names = "--metaserver", paramLabel = "HOST:PORT", converter = NodeAddressConverter.class,
             description = "The metadata server ('pdpm metaserver'); required for clover.")
     private NodeAddress metaserver;
 

@@ -1,22 +1,18 @@
 package org.pdpm.jobs.cli;
 
 import java.io.IOException;
-import java.io.PrintWriter;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.pdpm.rdma.api.NodeAddress;
 import org.pdpm.rdma.tcp.MemoryNodeDaemon;
 import org.pdpm.rdma.tcp.PmFileException;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.TypeConversionException;
-import sun.misc.Signal;
 
 /**
  * {@code pdpm memnode}: a passive memory node serving one PM region over the tcp fabric.
@@ -44,7 +40,6 @@ import sun.misc.Signal;
         })
 final class MemnodeCommand implements Callable<Integer> {
 
-    private static final Logger LOG = LoggerFactory.getLogger(MemnodeCommand.class);
 
     @Spec
     private CommandSpec spec;
@@ -90,47 +85,8 @@ final class MemnodeCommand implements Callable<Integer> {
             // The operator named a file or size this node cannot serve: bad input, not a crash.
             throw new PdpmCommand.BadInputException(spec.commandLine(), PdpmCommand.reason(e), e);
         }
-        Runnable stop = daemon::close;
-        Thread hook = new Thread(stop, "pdpm-memnode-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
-        handleStopSignals(stop);
-        try {
-            InetSocketAddress bound = daemon.boundAddress();
-            PrintWriter out = spec.commandLine().getOut();
-            out.println("listening on " + new NodeAddress(bound.getHostString(), bound.getPort()));
-            out.flush();
-            // Returns once the node is closed, which only a stop signal or the shutdown hook does.
-            daemon.awaitTermination();
-        } finally {
-            daemon.close();
-            removeShutdownHook(hook);
-        }
-        LOG.info("memory node stopped cleanly");
+        DaemonLifecycle.serve("memory node", daemon.boundAddress(), spec.commandLine().getOut(), daemon::close);
         return 0;
-    }
-
-    private static void handleStopSignals(Runnable stop) {
-        for (String name : new String[] {"TERM", "INT"}) {
-            try {
-                Signal.handle(new Signal(name), signal -> {
-                    LOG.info("SIG{} received: closing the memory node", name);
-                    stop.run();
-                });
-            } catch (IllegalArgumentException e) {
-                // The JVM keeps this signal (e.g. under -Xrs); the shutdown hook still closes the node.
-                LOG.warn("cannot handle SIG{} ({}); it will stop the node through the shutdown hook", name,
-                        e.getMessage());
-            }
-        }
-    }
-
-    private static void removeShutdownHook(Thread hook) {
-        try {
-            Runtime.getRuntime().removeShutdownHook(hook);
-        } catch (IllegalStateException e) {
-            // The JVM is already shutting down and runs the hook anyway; closing twice is harmless.
-            LOG.debug("shutdown in progress; hook left in place", e);
-        }
     }
 
     /** {@code HOST:PORT} to a resolved socket address, so an unknown host is a usage error. */

@@ -1,26 +1,18 @@
 package org.pdpm.jobs.cli;
 
 import java.io.IOException;
-import java.io.PrintWriter;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.pdpm.core.clover.MetadataServer;
 import org.pdpm.core.rpc.MetadataRpcServer;
 import org.pdpm.rdma.api.NodeAddress;
 import org.pdpm.rdma.tcp.TcpFabric;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.TypeConversionException;
-import sun.misc.Signal;
 
 /**
  * {@code pdpm metaserver}: Clover's metadata server as a process. It opens the pool on the memory
@@ -49,7 +41,6 @@ import sun.misc.Signal;
         })
 final class MetaserverCommand implements Callable<Integer> {
 
-    private static final Logger LOG = LoggerFactory.getLogger(MetaserverCommand.class);
 
     @Spec
     private CommandSpec spec;
@@ -111,70 +102,11 @@ final class MetaserverCommand implements Callable<Integer> {
             throw e;
         }
 
-        AtomicBoolean stopping = new AtomicBoolean();
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runnable stop = () -> {
-            if (stopping.compareAndSet(false, true)) {
-                try {
-                    rpc.close();
-                    metadata.close();
-                    fabric.close();
-                } finally {
-                    stopped.countDown();
-                }
-            }
-        };
-        Thread hook = new Thread(stop, "pdpm-metaserver-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
-        handleStopSignals(stop);
-        try {
-            InetSocketAddress bound = rpc.boundAddress();
-            PrintWriter out = spec.commandLine().getOut();
-            out.println("listening on " + new NodeAddress(bound.getHostString(), bound.getPort()));
-            out.flush();
-            // Returns once a stop signal or the shutdown hook has closed everything.
-            stopped.await();
-        } finally {
-            stop.run();
-            removeShutdownHook(hook);
-        }
-        LOG.info("metadata server stopped cleanly");
+        DaemonLifecycle.serve("metadata server", rpc.boundAddress(), spec.commandLine().getOut(), () -> {
+            rpc.close();
+            metadata.close();
+            fabric.close();
+        });
         return 0;
-    }
-
-    private static void handleStopSignals(Runnable stop) {
-        for (String name : new String[] {"TERM", "INT"}) {
-            try {
-                Signal.handle(new Signal(name), signal -> {
-                    LOG.info("SIG{} received: closing the metadata server", name);
-                    stop.run();
-                });
-            } catch (IllegalArgumentException e) {
-                // The JVM keeps this signal (e.g. under -Xrs); the shutdown hook still closes the server.
-                LOG.warn("cannot handle SIG{} ({}); it will stop the server through the shutdown hook", name,
-                        e.getMessage());
-            }
-        }
-    }
-
-    private static void removeShutdownHook(Thread hook) {
-        try {
-            Runtime.getRuntime().removeShutdownHook(hook);
-        } catch (IllegalStateException e) {
-            // The JVM is already shutting down and runs the hook anyway; stopping twice is harmless.
-            LOG.debug("shutdown in progress; hook left in place", e);
-        }
-    }
-
-    /** {@code HOST:PORT} of a memory node; a malformed one is a usage error. */
-    static final class NodeAddressConverter implements ITypeConverter<NodeAddress> {
-        @Override
-        public NodeAddress convert(String value) {
-            try {
-                return NodeAddress.parse(value);
-            } catch (IllegalArgumentException e) {
-                throw new TypeConversionException(e.getMessage());
-            }
-        }
     }
 }
