@@ -9,12 +9,16 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.CRC32;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.pdpm.jobs.cli.PdpmCommand;
+import org.pdpm.jobs.testing.ChildProcess;
 import org.pdpm.rdma.api.Batch;
 import org.pdpm.rdma.api.Connection;
 import org.pdpm.rdma.api.FabricException;
@@ -31,6 +35,28 @@ class MemnodeProcessTest {
     @TempDir
     Path dir;
 
+    /** {@code pdpm memnode} as a child process, its stderr beside the PM file. */
+    private static ChildProcess memnode(Path pm, String size, Path secretFile) throws Exception {
+        return ChildProcess.start("memnode " + pm.getFileName(), log(pm), PdpmCommand.class, args(pm, size, secretFile));
+    }
+
+    private static ChildProcess.Exit memnodeToExit(Path pm, String size, Path secretFile) throws Exception {
+        return ChildProcess.runToExit(log(pm), PdpmCommand.class, args(pm, size, secretFile));
+    }
+
+    private static Path log(Path pm) {
+        return pm.resolveSibling(pm.getFileName() + ".log");
+    }
+
+    private static List<String> args(Path pm, String size, Path secretFile) {
+        List<String> a = new ArrayList<>(List.of("memnode", "--listen", "127.0.0.1:0", "--pm", pm.toString(),
+                "--size", size));
+        if (secretFile != null) {
+            a.addAll(List.of("--secret-file", secretFile.toString()));
+        }
+        return a;
+    }
+
     private Path secretFile(String secret) throws Exception {
         Path f = dir.resolve("secret-" + secret.hashCode());
         Files.writeString(f, secret + "\n");
@@ -44,7 +70,7 @@ class MemnodeProcessTest {
         byte[][] values = new byte[64][];
         Random random = new Random(7);
         String nodeId;
-        try (MemnodeProcess node = MemnodeProcess.start(pm, SIZE, secret);
+        try (ChildProcess node = memnode(pm, SIZE, secret);
              TcpFabric fabric = new TcpFabric("kill-test")) {
             Connection c = fabric.connect(node.address());
             RemoteRegion r = c.node().firstRegion();
@@ -62,7 +88,7 @@ class MemnodeProcessTest {
             assertThat(node.isAlive()).isFalse();
             assertThatThrownBy(() -> c.read(r, 0, 8)).isInstanceOf(FabricException.class);
         }
-        try (MemnodeProcess node = MemnodeProcess.start(pm, SIZE, secret);
+        try (ChildProcess node = memnode(pm, SIZE, secret);
              TcpFabric fabric = new TcpFabric("kill-test")) {
             Connection c = fabric.connect(node.address());
             RemoteRegion r = c.node().firstRegion();
@@ -77,14 +103,14 @@ class MemnodeProcessTest {
     @Test
     void sigtermStopsCleanlyWithExitZero() throws Exception {
         Path pm = dir.resolve("term.pm");
-        try (MemnodeProcess node = MemnodeProcess.start(pm, SIZE, null);
+        try (ChildProcess node = memnode(pm, SIZE, null);
              TcpFabric fabric = new TcpFabric((String) null)) {
             Connection c = fabric.connect(node.address());
             c.write(c.node().firstRegion(), 0, "unflushed but closed cleanly".getBytes());
             assertThat(node.terminate()).isZero();
             assertThat(node.log()).contains("stopped; region flushed");
         }
-        try (MemnodeProcess node = MemnodeProcess.start(pm, SIZE, null);
+        try (ChildProcess node = memnode(pm, SIZE, null);
              TcpFabric fabric = new TcpFabric((String) null)) {
             Connection c = fabric.connect(node.address());
             assertThat(new String(c.read(c.node().firstRegion(), 0, 28))).isEqualTo("unflushed but closed cleanly");
@@ -93,7 +119,7 @@ class MemnodeProcessTest {
 
     @Test
     void aWrongSecretIsRefused() throws Exception {
-        try (MemnodeProcess node = MemnodeProcess.start(dir.resolve("s.pm"), SIZE, secretFile("right"));
+        try (ChildProcess node = memnode(dir.resolve("s.pm"), SIZE, secretFile("right"));
              TcpFabric wrong = new TcpFabric("wrong");
              TcpFabric right = new TcpFabric("right")) {
             assertThatThrownBy(() -> wrong.connect(node.address()))
@@ -109,16 +135,16 @@ class MemnodeProcessTest {
     @Test
     void aFileOfAnotherSizeOrFormatVersionIsRefusedWithAClearMessage() throws Exception {
         Path pm = dir.resolve("v.pm");
-        try (MemnodeProcess node = MemnodeProcess.start(pm, SIZE, null)) {
+        try (ChildProcess node = memnode(pm, SIZE, null)) {
             assertThat(node.terminate()).isZero();
         }
-        MemnodeProcess.Exit wrongSize = MemnodeProcess.runToExit(pm, "8m", null);
+        ChildProcess.Exit wrongSize = memnodeToExit(pm, "8m", null);
         assertThat(wrongSize.code()).isEqualTo(2);
         assertThat(wrongSize.stderr()).contains("holds a region of " + SIZE_BYTES + " bytes but --size asks for "
                 + (8L << 20));
 
         setFormatVersion(pm, 2);
-        MemnodeProcess.Exit wrongVersion = MemnodeProcess.runToExit(pm, SIZE, null);
+        ChildProcess.Exit wrongVersion = memnodeToExit(pm, SIZE, null);
         assertThat(wrongVersion.code()).isEqualTo(2);
         assertThat(wrongVersion.stderr()).contains("format version 2").contains("serves format version 1");
     }
@@ -146,7 +172,7 @@ class MemnodeProcessTest {
     void tenThousandGarbageFramesNeitherCrashTheNodeNorTouchItsMemory() throws Exception {
         long seed = Long.getLong("pdpm.fuzz.seed", 20261125L);
         Path secret = secretFile("fuzz");
-        try (MemnodeProcess node = MemnodeProcess.start(dir.resolve("fuzz.pm"), SIZE, secret);
+        try (ChildProcess node = memnode(dir.resolve("fuzz.pm"), SIZE, secret);
              TcpFabric fabric = new TcpFabric("fuzz")) {
             Connection good = fabric.connect(node.address());
             RemoteRegion r = good.node().firstRegion();

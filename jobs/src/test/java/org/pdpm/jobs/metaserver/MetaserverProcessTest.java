@@ -29,6 +29,7 @@ import org.pdpm.core.api.StoreUnavailableException;
 import org.pdpm.core.clover.CloverStore;
 import org.pdpm.core.rpc.RemoteMetadataService;
 import org.pdpm.jobs.cli.PdpmCommand;
+import org.pdpm.jobs.testing.ChildProcess;
 import org.pdpm.rdma.api.NodeAddress;
 import org.pdpm.rdma.tcp.TcpFabric;
 

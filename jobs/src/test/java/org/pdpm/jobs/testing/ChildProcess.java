@@ -1,4 +1,4 @@
-package org.pdpm.jobs.metaserver;
+package org.pdpm.jobs.testing;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -17,7 +17,7 @@ import org.pdpm.rdma.api.NodeAddress;
  * stderr in a log file so a failing test can show it. {@code kill9} is SIGKILL, {@code terminate}
  * SIGTERM.
  */
-final class ChildProcess implements AutoCloseable {
+public final class ChildProcess implements AutoCloseable {
 
     private static final long START_TIMEOUT_SECONDS = 60;
     private static final long STOP_TIMEOUT_SECONDS = 30;
@@ -38,7 +38,7 @@ final class ChildProcess implements AutoCloseable {
     }
 
     /** Starts {@code mainClass args} and waits for its {@code listening on} line. */
-    static ChildProcess start(String name, Path log, Class<?> mainClass, List<String> args)
+    public static ChildProcess start(String name, Path log, Class<?> mainClass, List<String> args)
             throws IOException, InterruptedException {
         long t0 = System.nanoTime();
         Process p = launch(log, mainClass, args);
@@ -66,7 +66,7 @@ final class ChildProcess implements AutoCloseable {
     }
 
     /** Runs {@code mainClass args}, expected to exit by itself; returns its exit code and stderr. */
-    static Exit runToExit(Path log, Class<?> mainClass, List<String> args) throws IOException, InterruptedException {
+    public static Exit runToExit(Path log, Class<?> mainClass, List<String> args) throws IOException, InterruptedException {
         Process p = launch(log, mainClass, args);
         if (!p.waitFor(START_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
             p.destroyForcibly().waitFor();
@@ -76,7 +76,7 @@ final class ChildProcess implements AutoCloseable {
         return new Exit(p.exitValue(), Files.readString(log));
     }
 
-    record Exit(int code, String stderr) {}
+    public record Exit(int code, String stderr) {}
 
     private static Process launch(Path log, Class<?> mainClass, List<String> args) throws IOException {
         List<String> cmd = new ArrayList<>();
@@ -89,25 +89,25 @@ final class ChildProcess implements AutoCloseable {
         return new ProcessBuilder(cmd).redirectError(log.toFile()).redirectInput(ProcessBuilder.Redirect.PIPE).start();
     }
 
-    NodeAddress address() {
+    public NodeAddress address() {
         return address;
     }
 
     /** From launching the JVM to its {@code listening on} line. */
-    long startMillis() {
+    public long startMillis() {
         return startMillis;
     }
 
-    boolean isAlive() {
+    public boolean isAlive() {
         return process.isAlive();
     }
 
-    String log() throws IOException {
+    public String log() throws IOException {
         return Files.readString(log);
     }
 
     /** {@code kill -9}: no shutdown hook, nothing flushed. */
-    void kill9() throws InterruptedException {
+    public void kill9() throws InterruptedException {
         process.destroyForcibly();
         if (!process.waitFor(STOP_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
             throw new IllegalStateException(name + " survived SIGKILL for " + STOP_TIMEOUT_SECONDS + " s");
@@ -115,7 +115,7 @@ final class ChildProcess implements AutoCloseable {
     }
 
     /** SIGTERM; returns the exit code. */
-    int terminate() throws InterruptedException {
+    public int terminate() throws InterruptedException {
         process.destroy();
         if (!process.waitFor(STOP_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
             process.destroyForcibly().waitFor();
