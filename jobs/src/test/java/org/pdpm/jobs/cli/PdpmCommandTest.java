@@ -41,6 +41,17 @@ class PdpmCommandTest {
         "bench fabric --help     | --out",
         "bench fabric --help     | --iterations",
         "bench fabric --help     | --duration-ms",
+        "--help                  | metaserver",
+        "metaserver --help       | --memnodes",
+        "metaserver --help       | --replication",
+        "--help                  | kv",
+        "kv --help               | --system",
+        "kv --help               | --metaserver",
+        "bench --help            | kv",
+        "bench kv --help         | --workload",
+        "bench kv --help         | --zipf",
+        "bench --help            | recovery",
+        "bench recovery --help   | --keys",
     })
     void helpWorksOnEveryCommand(String args, String mentioned) {
         Run run = pdpm(args.trim().split(" +"));
