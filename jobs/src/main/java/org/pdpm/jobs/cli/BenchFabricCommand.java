@@ -2,10 +2,7 @@ package org.pdpm.jobs.cli;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -23,6 +20,7 @@ import org.pdpm.rdma.api.NodeAddress;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -63,9 +61,8 @@ final class BenchFabricCommand implements Callable<Integer> {
             description = "File holding the secret of the --memnodes node (one line).")
     private Path secretFile;
 
-    @Option(names = "--out", paramLabel = "FILE",
-            description = "Also append each JSON line to this file.")
-    private Path outFile;
+    @Mixin
+    private JsonLinesOutput output;
 
     @Option(names = "--iterations", paramLabel = "N", defaultValue = "20000",
             description = "Measured operations per latency figure (default: ${DEFAULT-VALUE}).")
@@ -110,12 +107,7 @@ final class BenchFabricCommand implements Callable<Integer> {
                 continue;
             }
             String line = Json.write(result.toJson(machine));
-            out.println(line);
-            out.flush();
-            if (outFile != null) {
-                Files.writeString(outFile, line + System.lineSeparator(), StandardCharsets.UTF_8,
-                        StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-            }
+            output.emit(out, line);
             results.add(result);
         }
         if (results.isEmpty()) {

@@ -2,10 +2,7 @@ package org.pdpm.jobs.cli;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -26,6 +23,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -108,9 +106,8 @@ final class BenchKvCommand implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE}).")
     private int replication;
 
-    @Option(names = "--out", paramLabel = "FILE",
-            description = "Also append each JSON line to this file.")
-    private Path outFile;
+    @Mixin
+    private JsonLinesOutput output;
 
     @Option(names = "--chart", paramLabel = "FILE.png",
             description = "Also draw throughput against threads, one line per system, into this PNG file.")
@@ -139,12 +136,7 @@ final class BenchKvCommand implements Callable<Integer> {
                 for (int t : threadCounts) {
                     KvBenchmark.Result result = benchmark.run(system.label(), deployment, t, preparation);
                     String line = Json.write(result.toJson(settings, machine));
-                    out.println(line);
-                    out.flush();
-                    if (outFile != null) {
-                        Files.writeString(outFile, line + System.lineSeparator(), StandardCharsets.UTF_8,
-                                StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-                    }
+                    output.emit(out, line);
                     results.add(result);
                 }
             }

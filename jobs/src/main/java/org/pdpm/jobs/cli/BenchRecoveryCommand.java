@@ -1,16 +1,13 @@
 package org.pdpm.jobs.cli;
 
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.concurrent.Callable;
 import org.pdpm.jobs.bench.FabricKind;
 import org.pdpm.jobs.bench.Json;
 import org.pdpm.jobs.bench.MachineInfo;
 import org.pdpm.jobs.bench.MetadataRecoveryBenchmark;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -42,8 +39,8 @@ final class BenchRecoveryCommand implements Callable<Integer> {
             description = "Bytes per value; the restart does not read values (default: ${DEFAULT-VALUE}).")
     private int valueSize;
 
-    @Option(names = "--out", paramLabel = "FILE", description = "Also append the JSON line to this file.")
-    private Path outFile;
+    @Mixin
+    private JsonLinesOutput output;
 
     @Override
     public Integer call() throws Exception {
@@ -56,12 +53,7 @@ final class BenchRecoveryCommand implements Callable<Integer> {
         String line = Json.write(new MetadataRecoveryBenchmark(new MetadataRecoveryBenchmark.Settings(fabric, keys, valueSize))
                 .run(PdpmCommand.class.getName(), MachineInfo.describe()));
         PrintWriter out = spec.commandLine().getOut();
-        out.println(line);
-        out.flush();
-        if (outFile != null) {
-            Files.writeString(outFile, line + System.lineSeparator(), StandardCharsets.UTF_8,
-                    StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-        }
+        output.emit(out, line);
         return 0;
     }
 }
