@@ -277,6 +277,11 @@ class MetadataRpcTest {
                         .hasMessageContaining("now serves pool " + second.metadata.pool().poolId())
                         .hasMessageContaining("not pool " + first.metadata.pool().poolId())
                         .hasMessageContaining("could not get space");
+                // The client hangs up after refusing the handshake; the server's session ends soon after.
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (impostor.sessionCount() > 0 && System.nanoTime() < deadline) {
+                    Thread.sleep(10);
+                }
                 assertThat(impostor.sessionCount()).isZero();
             }
         }
