@@ -19,6 +19,7 @@ import java.util.concurrent.atomic.LongAdder;
 import org.pdpm.core.api.KvCursor;
 import org.pdpm.core.api.KvEntry;
 import org.pdpm.core.api.KvLimits;
+import org.pdpm.core.api.KvSnapshot;
 import org.pdpm.core.api.KvStats;
 import org.pdpm.core.api.KvStore;
 import org.pdpm.core.api.StoreUnavailableException;
@@ -45,6 +46,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>With R > 1 the committed link is then copied to the backups (a third round trip) before the
  * PUT returns, so every acknowledged version is linked on every replica.
+ *
+ * <p>A client writes in one lineage, at an epoch it advances itself (a checkpoint pins the epoch
+ * it ends, then advances). Its reads see the newest version its lineage admits: the chain's tail
+ * in the common case; when the tail belongs to another lineage or to a later epoch, the chain is
+ * walked from its head. {@link #asOf} reads a pinned point the same way.
  */
 public final class CloverStore implements KvStore {
 
@@ -58,6 +64,8 @@ public final class CloverStore implements KvStore {
     private static final int SCAN_PAGE = 256;
     /** Version ids are the client id above a per-client counter of this many bits. */
     private static final int VERSION_COUNTER_BITS = 40;
+    /** Walks from a chain's head that may start again because a collection unlinked a version meanwhile. */
+    private static final int MAX_WALK_RESTARTS = 64;
 
     /**
      * Where this client last saw a key's chain end: a committed version, its id and its position
@@ -83,9 +91,14 @@ public final class CloverStore implements KvStore {
     private final MetadataService metadata;
     private final long clientId;
     private final KvLimits limits;
+    private final int lineage;
+    private final Visibility visibility;
+    private volatile long epoch;
     private final ConcurrentHashMap<CloverKey, Cursor> cursors = new ConcurrentHashMap<>();
-    /** Nodes whose connection broke; reads go to their group's backups from then on. */
+    /** Nodes whose connection broke and that the server has not (yet) taken out; reads avoid them. */
     private final java.util.Set<Integer> unreachable = ConcurrentHashMap.newKeySet();
+    /** The server's view of which nodes are out of service; never read or written. */
+    private volatile MetadataService.Membership membership;
     private final AtomicLong versionCounter = new AtomicLong();
     private final ExecutorService background;
     private final Object allocationLock = new Object();
@@ -99,8 +112,10 @@ public final class CloverStore implements KvStore {
     private final TrafficCounter putTraffic = new TrafficCounter();
     private final TrafficCounter deleteTraffic = new TrafficCounter();
 
-    private CloverStore(PoolNodes nodes, MetadataService metadata, KvLimits limits) {
+    private CloverStore(PoolNodes nodes, MetadataService metadata, KvLimits limits, int lineage, long epoch,
+                        MetadataService.Membership membership) {
         this.nodes = nodes;
+        this.membership = membership;
         this.metadata = metadata;
         this.layout = metadata.pool();
         if (layout.nodeCount() != nodes.size()) {
@@ -113,6 +128,14 @@ public final class CloverStore implements KvStore {
                     + " bytes, more than a block of " + layout.blockBytes());
         }
         this.limits = limits;
+        MetadataService.LineageInfo info = metadata.lineage(lineage);
+        if (!info.live()) {
+            throw new IllegalStateException("lineage " + lineage + " was dropped: nothing can be written in it any more;"
+                    + " fork a new lineage from one of its pinned epochs");
+        }
+        this.lineage = lineage;
+        this.visibility = new Visibility(info.sees());
+        this.epoch = epoch;
         this.clientId = metadata.registerClient();
         if (clientId >= 1L << (63 - VERSION_COUNTER_BITS - 1)) {
             throw new IllegalStateException("client id " + clientId + " no longer fits a version id: the pool has"
@@ -135,6 +158,8 @@ public final class CloverStore implements KvStore {
         private List<NodeAddress> memoryNodes;
         private MetadataService metadata;
         private KvLimits limits;
+        private int lineage = MetadataService.ROOT_LINEAGE;
+        private long epoch;
 
         public Builder fabric(Fabric fabric) {
             this.fabric = fabric;
@@ -158,14 +183,38 @@ public final class CloverStore implements KvStore {
             return this;
         }
 
+        /** The lineage to read and write in; by default the pool's root lineage. It must be live. */
+        public Builder lineage(int lineage) {
+            this.lineage = lineage;
+            return this;
+        }
+
+        /** The epoch new versions are written in, until {@link CloverStore#advanceEpoch}; 0 by default. */
+        public Builder epoch(long epoch) {
+            if (epoch < 0) {
+                throw new IllegalArgumentException("epoch=" + epoch + " must not be negative");
+            }
+            this.epoch = epoch;
+            return this;
+        }
+
         public CloverStore open() {
             Objects.requireNonNull(fabric, "fabric");
             Objects.requireNonNull(memoryNodes, "memoryNodes");
             Objects.requireNonNull(metadata, "metadata");
             KvLimits l = limits != null ? limits : new KvLimits(1024, metadata.pool().blockBytes() / 4);
-            PoolNodes nodes = PoolNodes.connect(fabric, memoryNodes);
+            MetadataService.Membership members = metadata.membership();
+            PoolNodes nodes = PoolNodes.connect(fabric, memoryNodes, members::isOut, true);
             try {
-                return new CloverStore(nodes, metadata, l);
+                for (int n = 0; n < nodes.size(); n++) {
+                    if (!nodes.isConnected(n) && !members.isOut(n)) {
+                        members = metadata.reportUnreachable(n);
+                        if (!members.isOut(n)) {
+                            nodes.reconnect(n);
+                        }
+                    }
+                }
+                return new CloverStore(nodes, metadata, l, lineage, epoch, members);
             } catch (RuntimeException e) {
                 nodes.close();
                 throw e;
@@ -182,6 +231,87 @@ public final class CloverStore implements KvStore {
         return clientId;
     }
 
+    /** The lineage this client reads and writes in. */
+    public int lineage() {
+        return lineage;
+    }
+
+    /** The epoch new versions are written in. */
+    public long epoch() {
+        return epoch;
+    }
+
+    /**
+     * Writes from now on go to {@code next}. Pin the epoch being ended first (see {@link #pin}) when
+     * it must stay readable: versions of an unpinned epoch that a later one supersedes are garbage.
+     */
+    public void advanceEpoch(long next) {
+        synchronized (allocationLock) {
+            if (next < epoch) {
+                throw new IllegalArgumentException("epoch " + next + " is before the current epoch " + epoch
+                        + " of lineage " + lineage + "; epochs only advance");
+            }
+            epoch = next;
+        }
+    }
+
+    /** Pins {@code (lineage(), epoch)} for {@code owner}: what it sees stays readable until unpinned. */
+    public void pin(long pinnedEpoch, String owner) {
+        callMetadata(() -> {
+            metadata.pin(lineage, pinnedEpoch, owner);
+            return null;
+        }, "pin an epoch");
+    }
+
+    /** Releases {@code owner}'s pin of {@code (lineage(), epoch)}; its versions may then be collected. */
+    public void unpin(long pinnedEpoch, String owner) {
+        callMetadata(() -> {
+            metadata.unpin(lineage, pinnedEpoch, owner);
+            return null;
+        }, "unpin an epoch");
+    }
+
+    /**
+     * The store as {@code (lineage, epoch)} sees it. The point must be pinned, since what an unpinned
+     * point saw may have been collected; it stays readable while the pin is held.
+     */
+    public KvSnapshot asOf(int lineageOf, long epochOf) {
+        boolean pinned = callMetadata(metadata::pins, "list pins").stream()
+                .anyMatch(p -> p.lineage() == lineageOf && p.epoch() == epochOf);
+        if (!pinned) {
+            throw new IllegalStateException("(lineage " + lineageOf + ", epoch " + epochOf + ") is not pinned: pin it"
+                    + " before its versions may be superseded, then read it");
+        }
+        List<MetadataService.EpochRange> ranges = new ArrayList<>(
+                callMetadata(() -> metadata.lineage(lineageOf), "look up a lineage").sees());
+        ranges.set(0, new MetadataService.EpochRange(lineageOf, epochOf));
+        Visibility view = new Visibility(ranges);
+        return new KvSnapshot() {
+            @Override
+            public byte[] get(byte[] key) {
+                limits.checkKey(key);
+                TrafficCounter op = new TrafficCounter();
+                try {
+                    return read(new CloverKey(key.clone()), view, op);
+                } finally {
+                    gets.increment();
+                    addTo(getTraffic, op);
+                }
+            }
+
+            @Override
+            public KvCursor scan(byte[] prefix) {
+                limits.checkPrefix(prefix);
+                return new ScanCursor(prefix.clone(), view);
+            }
+
+            @Override
+            public String toString() {
+                return "snapshot of lineage " + lineageOf + " at epoch " + epochOf;
+            }
+        };
+    }
+
     // ---------------------------------------------------------------- GET
 
     @Override
@@ -189,15 +319,23 @@ public final class CloverStore implements KvStore {
         limits.checkKey(key);
         TrafficCounter op = new TrafficCounter();
         try {
-            return read(new CloverKey(key.clone()), op);
+            return read(new CloverKey(key.clone()), visibility, op);
         } finally {
             gets.increment();
             addTo(getTraffic, op);
         }
     }
 
-    private byte[] read(CloverKey key, TrafficCounter op) {
-        Cursor cursor = cursors.get(key);
+    private byte[] read(CloverKey key, Visibility view, TrafficCounter op) {
+        EntryLayout.Entry e = newestVisible(key, cursors.get(key), view, op);
+        return e == null || e.tombstone() ? null : e.value();
+    }
+
+    /**
+     * The newest version of {@code key} that {@code view} admits: the tail when it does (one READ
+     * from a warm cursor), else the last admitted one on a walk from the chain's head.
+     */
+    private EntryLayout.Entry newestVisible(CloverKey key, Cursor cursor, Visibility view, TrafficCounter op) {
         if (cursor == null) {
             cursor = lookup(key, op);
             if (cursor == null) {
@@ -205,7 +343,37 @@ public final class CloverStore implements KvStore {
             }
         }
         EntryLayout.Entry tail = readTail(key, cursor, op);
-        return tail == null || tail.tombstone() ? null : tail.value();
+        if (tail == null || view.sees(tail.lineage(), tail.epoch())) {
+            return tail;
+        }
+        return walkFromHead(key, view, op);
+    }
+
+    private EntryLayout.Entry walkFromHead(CloverKey key, Visibility view, TrafficCounter op) {
+        for (int restart = 0; restart < MAX_WALK_RESTARTS; restart++) {
+            op.addRoundTrips(1);
+            MetadataService.KeyLocation loc = callMetadata(() -> metadata.lookup(key.bytes()), "look up a key");
+            if (loc == null) {
+                return null;
+            }
+            EntryLayout.Entry newest = null;
+            long at = loc.head();
+            while (true) {
+                EntryLayout.Entry e = readEntry(at, op);
+                if (e == null || e.isUnlinked() || !Arrays.equals(e.key(), key.bytes())) {
+                    break;   // collected under this walk: start again from the (new) head
+                }
+                if (view.sees(e.lineage(), e.epoch())) {
+                    newest = e;
+                }
+                if (e.isTail()) {
+                    return newest;
+                }
+                at = e.next();
+            }
+        }
+        throw new StoreUnavailableException("the chain of key '" + key + "' kept changing under " + MAX_WALK_RESTARTS
+                + " walks from its head");
     }
 
     private Cursor lookup(CloverKey key, TrafficCounter op) {
@@ -223,10 +391,24 @@ public final class CloverStore implements KvStore {
         Cursor at = from;
         boolean fromServer = !from.verified();
         int hops = 0;
+        int restarts = 0;
         while (true) {
             EntryLayout.Entry e = readEntry(at.pointer(), op);
             boolean valid = e != null && Arrays.equals(e.key(), key.bytes())
                     && (!at.verified() || e.versionId() == at.versionId());
+            if (valid && e.isUnlinked()) {
+                // Collected since the cursor was taken: the server knows where the chain goes on.
+                cursors.remove(key, from);
+                if (++restarts > MAX_WALK_RESTARTS) {
+                    throw new StoreUnavailableException("the chain of key '" + key + "' kept changing under reads");
+                }
+                at = lookup(key, op);
+                if (at == null) {
+                    return null;
+                }
+                fromServer = true;
+                continue;
+            }
             if (!valid) {
                 cursors.remove(key, from);
                 if (fromServer) {
@@ -264,14 +446,14 @@ public final class CloverStore implements KvStore {
             int node = readableReplica(pointer);
             Batch b = new Batch(1);
             b.read(nodes.region(node), Pointer.offset(pointer), Pointer.lengthBytes(pointer));
+            RoundTrip rt = RoundTrip.on(op);
+            rt.post(nodes.connection(node), b);
             EntryLayout.Entry e;
             try {
-                e = EntryLayout.decode(await(RoundTrip.on(op), node, b).get(0).bytes(0));
-            } catch (StoreUnavailableException down) {
-                if (!unreachable.contains(node) || layout.replication() == 1) {
-                    throw down;
-                }
-                continue;   // that node is now marked down: the next attempt reads a backup
+                e = EntryLayout.decode(rt.await().get(0).bytes(0));
+            } catch (FabricException failed) {
+                lost(node, failed);
+                continue;   // the next attempt reads another replica, or fails when none is left
             }
             if (e != null) {
                 return e;
@@ -281,22 +463,68 @@ public final class CloverStore implements KvStore {
     }
 
     /**
-     * The replica to read {@code pointer} from: the primary, or — when it does not answer — the
-     * first backup that does. A backup holds every acknowledged version and link (a PUT returns
-     * only once they are on all replicas), so reads survive the loss of R − 1 nodes of a group.
+     * The replica to read {@code pointer} from: the group's first node in service that this client
+     * reaches. Every node in service holds every acknowledged version and link (a PUT returns only
+     * once they are on all of them), so reads survive the loss of R − 1 nodes of a group.
      */
     private int readableReplica(long pointer) {
-        int primary = primaryOf(pointer);
-        if (layout.replication() == 1 || !unreachable.contains(primary)) {
-            return primary;
-        }
-        for (int n = primary + 1; n < primary + layout.replication(); n++) {
+        for (int n : inService(Pointer.group(pointer))) {
             if (!unreachable.contains(n)) {
                 return n;
             }
         }
-        throw new StoreUnavailableException("every replica of group " + Pointer.group(pointer) + " ("
-                + layout.replication() + " memory nodes from " + nodes.address(primary) + ") is unreachable");
+        throw new StoreUnavailableException("no replica of group " + Pointer.group(pointer) + " (" + layout.replication()
+                + " memory nodes from " + nodes.address(Pointer.group(pointer) * layout.replication())
+                + ") can be reached");
+    }
+
+    /** The group's nodes in service as the server last said, the acting primary first. */
+    private List<Integer> inService(int group) {
+        MetadataService.Membership m = membership;
+        List<Integer> in = new ArrayList<>(layout.replication());
+        for (int n = group * layout.replication(); n < (group + 1) * layout.replication(); n++) {
+            if (!m.isOut(n)) {
+                in.add(n);
+            }
+        }
+        return in;
+    }
+
+    /**
+     * A verb on {@code node} failed. When the node could not be reached, the server is told: it
+     * takes the node out of service (then this client forgets it) or finds it alive (then this
+     * client connects again). Any other failure is the store's to report.
+     */
+    private void lost(int node, FabricException failure) {
+        if (!PoolNodes.isUnreachable(failure)) {
+            throw new StoreUnavailableException("memory node " + nodes.address(node) + " failed: " + failure.getMessage(),
+                    failure);
+        }
+        unreachable.add(node);
+        MetadataService.Membership now;
+        try {
+            now = metadata.reportUnreachable(node);
+        } catch (RuntimeException serverDown) {
+            // Reads go on from the other replicas; writes to the group wait for the server's decision.
+            LOG.warn("memory node {} failed ({}) and the metadata server, which decides whether it is out, could not be"
+                    + " told: {}", nodes.address(node), failure.getMessage(), serverDown.toString());
+            return;
+        }
+        if (now.version() > membership.version()) {
+            membership = now;
+        }
+        if (now.isOut(node)) {
+            nodes.disconnect(node);
+            unreachable.remove(node);
+            return;
+        }
+        try {
+            nodes.reconnect(node);
+            unreachable.remove(node);
+        } catch (FabricException stillDown) {
+            throw new StoreUnavailableException("memory node " + nodes.address(node) + " cannot be reached by this client"
+                    + " but the metadata server still reaches it: " + stillDown.getMessage(), stillDown);
+        }
     }
 
     @Override
@@ -313,20 +541,25 @@ public final class CloverStore implements KvStore {
             Cursor cursor = cursors.get(new CloverKey(keys.get(i)));
             if (cursor != null) {
                 long p = cursor.pointer();
+                int node = readableReplica(p);
                 Batch b = new Batch(1);
-                b.read(nodes.region(primaryOf(p)), Pointer.offset(p), Pointer.lengthBytes(p));
-                rt.post(nodes.connection(primaryOf(p)), b);
+                b.read(nodes.region(node), Pointer.offset(p), Pointer.lengthBytes(p));
+                rt.post(nodes.connection(node), b);
                 posted.add(i);
                 expected.add(cursor.versionId());
             }
         }
         boolean[] done = new boolean[keys.size()];
         if (!posted.isEmpty()) {
-            List<BatchResult> results = awaitAll(rt);
+            List<RoundTrip.Outcome> results = rt.awaitEach();
             for (int j = 0; j < posted.size(); j++) {
                 int i = posted.get(j);
-                EntryLayout.Entry e = EntryLayout.decode(results.get(j).bytes(0));
-                if (e != null && e.isTail() && e.versionId() == expected.get(j) && Arrays.equals(e.key(), keys.get(i))) {
+                if (!results.get(j).succeeded()) {
+                    continue;   // read again below, one by one, where failures are handled
+                }
+                EntryLayout.Entry e = EntryLayout.decode(results.get(j).result().bytes(0));
+                if (e != null && e.isTail() && e.versionId() == expected.get(j) && Arrays.equals(e.key(), keys.get(i))
+                        && visibility.sees(e.lineage(), e.epoch())) {
                     out.set(i, e.tombstone() ? null : e.value());
                     done[i] = true;
                 }
@@ -334,7 +567,7 @@ public final class CloverStore implements KvStore {
         }
         for (int i = 0; i < keys.size(); i++) {
             if (!done[i]) {
-                out.set(i, read(new CloverKey(keys.get(i).clone()), op));
+                out.set(i, read(new CloverKey(keys.get(i).clone()), visibility, op));
             }
         }
         gets.add(keys.size());
@@ -376,7 +609,7 @@ public final class CloverStore implements KvStore {
         Cursor tail = cursors.get(key);
         long versionId = (clientId << VERSION_COUNTER_BITS) | versionCounter.incrementAndGet();
         long seq = tail != null && tail.verified() ? tail.seq() + 1 : 1;
-        byte[] entry = EntryLayout.encode(versionId, seq, key.bytes(), value, tombstone, 0, 0);
+        byte[] entry = EntryLayout.encode(versionId, seq, key.bytes(), value, tombstone, lineage, epoch);
         long version = allocate(entry.length, op);
         writeReplicas(version, 0, entry, entry.length, op);
         Pending mine = new Pending(version, versionId, entry);
@@ -437,11 +670,12 @@ public final class CloverStore implements KvStore {
      */
     private boolean append(CloverKey key, Cursor from, Pending mine, TrafficCounter op) {
         Cursor at = from;
+        int failovers = 0;
         while (true) {
             if (!at.verified()) {
                 // A pointer without its id (from the server, or a link just followed): learn the id.
                 EntryLayout.Entry e = readEntry(at.pointer(), op);
-                if (e == null || !Arrays.equals(e.key(), key.bytes())) {
+                if (e == null || e.isUnlinked() || !Arrays.equals(e.key(), key.bytes())) {
                     return false;
                 }
                 if (!e.isTail()) {
@@ -453,54 +687,133 @@ public final class CloverStore implements KvStore {
             if (mine.seq() != at.seq() + 1) {
                 mine.reposition(at.seq() + 1, op);
             }
-            int primary = primaryOf(at.pointer());
+            List<Integer> replicas = inService(Pointer.group(at.pointer()));
+            int primary = replicas.get(0);
             long word = Pointer.offset(at.pointer()) + EntryLayout.NEXT_OFFSET;
+            long marker = EntryLayout.openMarker(at.versionId());
             Batch b = new Batch(2);
-            int cas = b.compareAndSwap(nodes.region(primary), word, EntryLayout.openMarker(at.versionId()), mine.pointer);
+            int cas = b.compareAndSwap(nodes.region(primary), word, marker, mine.pointer);
             b.flush(nodes.region(primary), word, 8);
-            BatchResult r = await(RoundTrip.on(op), primary, b).get(0);
-            if (r.swapped(cas)) {
-                if (layout.replication() > 1) {
-                    byte[] link = new byte[8];
-                    LONG.set(link, 0, mine.pointer);
-                    writeBackups(at.pointer(), link, op);
+            RoundTrip rt = RoundTrip.on(op);
+            rt.post(nodes.connection(primary), b);
+            BatchResult r;
+            try {
+                r = rt.await().get(0);
+            } catch (FabricException failed) {
+                lost(primary, failed);
+                if (++failovers > layout.replication()) {
+                    throw new StoreUnavailableException("the primary of group " + Pointer.group(at.pointer())
+                            + " keeps failing and no other node of the group has been put in its place", failed);
+                }
+                continue;   // the same CAS on whichever node is the group's primary now
+            }
+            // Finding its own pointer means an earlier attempt linked it before a failover.
+            if (r.swapped(cas) || r.oldValue(cas) == mine.pointer) {
+                if (replicas.size() > 1 && !linkBackups(at.pointer(), marker, mine.pointer, op)) {
+                    if (++failovers > layout.replication()) {
+                        throw new StoreUnavailableException("the replicas of group " + Pointer.group(at.pointer())
+                                + " keep changing under a write");
+                    }
+                    continue;   // a backup holds another successor: the primary changed; start again there
                 }
                 cursors.put(key, mine.cursor());
                 retire(key, at.pointer(), mine);
                 return true;
             }
             long found = r.oldValue(cas);
-            if (EntryLayout.isTail(found)) {
+            if (EntryLayout.isTail(found) || EntryLayout.isUnlinked(found)) {
                 return false;
             }
             at = Cursor.unverified(found);
         }
     }
 
-    /** Writes {@code bytes} at {@code within} the version on every replica, with a flush: one round trip. */
+    /**
+     * Copies a committed link to the backups in service, with a CAS from the open marker so that
+     * it can never overwrite another successor: after a primary fails, the first CAS on the new
+     * primary decides. False when a backup holds another successor (the membership changed under
+     * this write: the caller commits again on the current primary).
+     */
+    private boolean linkBackups(long version, long marker, long successor, TrafficCounter op) {
+        for (int attempt = 0; ; attempt++) {
+            List<Integer> replicas = inService(Pointer.group(version));
+            List<Integer> backups = replicas.subList(1, replicas.size());
+            long word = Pointer.offset(version) + EntryLayout.NEXT_OFFSET;
+            RoundTrip rt = RoundTrip.on(op);
+            for (int n : backups) {
+                Batch b = new Batch(2);
+                b.compareAndSwap(nodes.region(n), word, marker, successor);
+                b.flush(nodes.region(n), word, 8);
+                rt.post(nodes.connection(n), b);
+            }
+            List<RoundTrip.Outcome> outcomes = rt.awaitEach();
+            FabricException failed = null;
+            for (int i = 0; i < outcomes.size(); i++) {
+                RoundTrip.Outcome o = outcomes.get(i);
+                if (!o.succeeded()) {
+                    failed = o.failure();
+                    lost(backups.get(i), failed);
+                } else if (!o.result().swapped(0) && o.result().oldValue(0) != successor
+                        && !EntryLayout.isUnlinked(o.result().oldValue(0))) {
+                    // (Unlinked: a later writer linked past this version and the collector took it
+                    // out, on every replica, after linking its predecessor or head to the successor.)
+                    refreshMembership();
+                    if (inService(Pointer.group(version)).get(0) == replicas.get(0)) {
+                        throw new IllegalStateException("backup " + nodes.address(backups.get(i)) + " holds another"
+                                + " successor than its primary " + nodes.address(replicas.get(0)) + ": the replicas"
+                                + " of group " + Pointer.group(version) + " diverged");
+                    }
+                    return false;
+                }
+            }
+            if (failed == null) {
+                return true;
+            }
+            if (attempt == layout.replication()) {
+                throw new StoreUnavailableException("the backups of group " + Pointer.group(version) + " keep failing: "
+                        + failed.getMessage(), failed);
+            }
+        }
+    }
+
+    private void refreshMembership() {
+        MetadataService.Membership now = callMetadata(metadata::membership, "learn the membership");
+        if (now.version() > membership.version()) {
+            membership = now;
+            now.outNodes().forEach(nodes::disconnect);
+        }
+    }
+
+    /**
+     * Writes {@code bytes} at {@code within} the version on every replica in service, with a flush:
+     * one round trip. A replica that fails is reported and the write repeated on those left.
+     */
     private void writeReplicas(long pointer, int within, byte[] bytes, int length, TrafficCounter op) {
-        RoundTrip rt = RoundTrip.on(op);
-        int first = primaryOf(pointer);
-        for (int n = first; n < first + layout.replication(); n++) {
-            postWrite(rt, n, Pointer.offset(pointer) + within, bytes, length);
+        for (int attempt = 0; ; attempt++) {
+            List<Integer> replicas = inService(Pointer.group(pointer));
+            RoundTrip rt = RoundTrip.on(op);
+            for (int n : replicas) {
+                Batch b = new Batch(2);
+                b.write(nodes.region(n), Pointer.offset(pointer) + within, bytes, 0, length);
+                b.flush(nodes.region(n), Pointer.offset(pointer) + within, length);
+                rt.post(nodes.connection(n), b);
+            }
+            List<RoundTrip.Outcome> outcomes = rt.awaitEach();
+            FabricException failed = null;
+            for (int i = 0; i < outcomes.size(); i++) {
+                if (!outcomes.get(i).succeeded()) {
+                    failed = outcomes.get(i).failure();
+                    lost(replicas.get(i), failed);
+                }
+            }
+            if (failed == null) {
+                return;
+            }
+            if (attempt == layout.replication()) {
+                throw new StoreUnavailableException("the replicas of group " + Pointer.group(pointer) + " keep failing: "
+                        + failed.getMessage(), failed);
+            }
         }
-        awaitAll(rt);
-    }
-
-    private void writeBackups(long pointer, byte[] bytes, TrafficCounter op) {
-        RoundTrip rt = RoundTrip.on(op);
-        int first = primaryOf(pointer);
-        for (int n = first + 1; n < first + layout.replication(); n++) {
-            postWrite(rt, n, Pointer.offset(pointer) + EntryLayout.NEXT_OFFSET, bytes, bytes.length);
-        }
-        awaitAll(rt);
-    }
-
-    private void postWrite(RoundTrip rt, int node, long offset, byte[] bytes, int length) {
-        Batch b = new Batch(2);
-        b.write(nodes.region(node), offset, bytes, 0, length);
-        b.flush(nodes.region(node), offset, length);
-        rt.post(nodes.connection(node), b);
     }
 
     /** Tells the server, in the background, that {@code superseded} is garbage now. */
@@ -524,8 +837,11 @@ public final class CloverStore implements KvStore {
         }
     }
 
-    /** Waits until every notice queued so far has reached the server. */
-    private void drainNotices() {
+    /**
+     * Waits until every notice queued so far (retired versions, sealed blocks) has reached the
+     * metadata server, so that what they make garbage can be collected now.
+     */
+    public void drainNotices() {
         try {
             background.submit(() -> { }).get(30, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
@@ -569,18 +885,20 @@ public final class CloverStore implements KvStore {
     @Override
     public KvCursor scan(byte[] prefix) {
         limits.checkPrefix(prefix);
-        return new ScanCursor(prefix.clone());
+        return new ScanCursor(prefix.clone(), visibility);
     }
 
-    /** Pages through the server's key index and reads each key's newest version. */
+    /** Pages through the server's key index and reads each key's newest version the view admits. */
     private final class ScanCursor implements KvCursor {
         private final byte[] prefix;
+        private final Visibility view;
         private final ArrayDeque<KvEntry> ready = new ArrayDeque<>();
         private byte[] after;
         private boolean exhausted;
 
-        ScanCursor(byte[] prefix) {
+        ScanCursor(byte[] prefix, Visibility view) {
             this.prefix = prefix;
+            this.view = view;
         }
 
         @Override
@@ -608,9 +926,9 @@ public final class CloverStore implements KvStore {
             for (MetadataService.KeyLocation loc : page) {
                 CloverKey key = new CloverKey(loc.key());
                 Cursor cursor = cursors.get(key);
-                EntryLayout.Entry tail = readTail(key, cursor != null ? cursor : Cursor.unverified(loc.tail()), op);
-                if (tail != null && !tail.tombstone()) {
-                    ready.add(new KvEntry(loc.key(), tail.value()));
+                EntryLayout.Entry e = newestVisible(key, cursor != null ? cursor : Cursor.unverified(loc.tail()), view, op);
+                if (e != null && !e.tombstone()) {
+                    ready.add(new KvEntry(loc.key(), e.value()));
                 }
                 after = loc.key();
             }
@@ -624,30 +942,6 @@ public final class CloverStore implements KvStore {
     }
 
     // ---------------------------------------------------------------- plumbing
-
-    private int primaryOf(long pointer) {
-        return Pointer.group(pointer) * layout.replication();
-    }
-
-    private List<BatchResult> await(RoundTrip rt, int node, Batch b) {
-        rt.post(nodes.connection(node), b);
-        try {
-            return rt.await();
-        } catch (FabricException e) {
-            if (e.status() == FabricException.Status.RETRY_EXCEEDED || e.status() == FabricException.Status.FLUSHED) {
-                unreachable.add(node);
-            }
-            throw new StoreUnavailableException("memory node " + nodes.address(node) + " failed: " + e.getMessage(), e);
-        }
-    }
-
-    private List<BatchResult> awaitAll(RoundTrip rt) {
-        try {
-            return rt.await();
-        } catch (FabricException e) {
-            throw new StoreUnavailableException("a memory node failed: " + e.getMessage(), e);
-        }
-    }
 
     private <T> T callMetadata(java.util.function.Supplier<T> call, String what) {
         try {

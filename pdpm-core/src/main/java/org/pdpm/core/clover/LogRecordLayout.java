@@ -18,6 +18,11 @@ import java.util.zip.CRC32C;
  *  BLOCK   payload: u64 clientId | u32 group | u64 blockIndex
  *  KEY     payload: u64 head pointer | u16 keyLength | key
  *  SEAL    payload: u32 group | u64 blockIndex | u32 usedBytes
+ *  LINEAGE payload: u32 lineage | i32 parent (-1: a root) | u64 forkEpoch
+ *  DROP    payload: u32 lineage
+ *  PIN     payload: u32 lineage | u64 epoch | u16 ownerLength | owner (UTF-8)
+ *  UNPIN   payload: as PIN
+ *  OUT     payload: u32 node (taken out of service for good)
  * </pre>
  *
  * The crc covers bytes 8..length, and sequence numbers run 1, 2, 3… from the log's start, so replay
@@ -35,6 +40,11 @@ final class LogRecordLayout {
     static final byte BLOCK = 2;
     static final byte KEY = 3;
     static final byte SEAL = 4;
+    static final byte LINEAGE = 5;
+    static final byte DROP = 6;
+    static final byte PIN = 7;
+    static final byte UNPIN = 8;
+    static final byte OUT = 9;
 
     private static final VarHandle SHORT = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
@@ -69,6 +79,36 @@ final class LogRecordLayout {
         LONG.set(r, PAYLOAD_OFFSET, head);
         SHORT.set(r, PAYLOAD_OFFSET + 8, (short) key.length);
         System.arraycopy(key, 0, r, PAYLOAD_OFFSET + 10, key.length);
+        return seal(r);
+    }
+
+    static byte[] lineage(long seq, int lineage, int parent, long forkEpoch) {
+        byte[] r = frame(seq, LINEAGE, 16);
+        INT.set(r, PAYLOAD_OFFSET, lineage);
+        INT.set(r, PAYLOAD_OFFSET + 4, parent);
+        LONG.set(r, PAYLOAD_OFFSET + 8, forkEpoch);
+        return seal(r);
+    }
+
+    static byte[] out(long seq, int node) {
+        byte[] r = frame(seq, OUT, 4);
+        INT.set(r, PAYLOAD_OFFSET, node);
+        return seal(r);
+    }
+
+    static byte[] drop(long seq, int lineage) {
+        byte[] r = frame(seq, DROP, 4);
+        INT.set(r, PAYLOAD_OFFSET, lineage);
+        return seal(r);
+    }
+
+    /** A PIN or UNPIN record. */
+    static byte[] pin(long seq, byte type, int lineage, long epoch, byte[] owner) {
+        byte[] r = frame(seq, type, 14 + owner.length);
+        INT.set(r, PAYLOAD_OFFSET, lineage);
+        LONG.set(r, PAYLOAD_OFFSET + 4, epoch);
+        SHORT.set(r, PAYLOAD_OFFSET + 12, (short) owner.length);
+        System.arraycopy(owner, 0, r, PAYLOAD_OFFSET + 14, owner.length);
         return seal(r);
     }
 

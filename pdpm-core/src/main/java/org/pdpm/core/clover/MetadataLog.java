@@ -1,5 +1,8 @@
 package org.pdpm.core.clover;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.IntPredicate;
 import java.util.function.LongFunction;
 import org.pdpm.core.api.SpaceExhaustedException;
 import org.pdpm.core.api.StoreUnavailableException;
@@ -13,8 +16,9 @@ import org.pdpm.rdma.api.TrafficCounter;
 
 /**
  * The metadata server's write-ahead log, kept in the log area of every node of replica group 0:
- * an append writes and flushes the record on all of them in one round trip and returns only once
- * every copy is durable. Replay reads the primary copy.
+ * an append writes and flushes the record on all of them that are in service, in one round trip,
+ * and returns only once every copy is durable. A node taken out of service keeps a log that stops
+ * short; replay therefore reads the longest log group 0 holds.
  */
 final class MetadataLog {
 
@@ -25,18 +29,22 @@ final class MetadataLog {
 
     private final PoolNodes nodes;
     private final PoolLayout layout;
+    private final IntPredicate inService;
     private final TrafficCounter traffic = new TrafficCounter();
     private long nextSeq = 1;
     private long tail;
 
-    MetadataLog(PoolNodes nodes, PoolLayout layout) {
+    MetadataLog(PoolNodes nodes, PoolLayout layout, IntPredicate inService) {
         this.nodes = nodes;
         this.layout = layout;
+        this.inService = inService;
     }
 
     /**
      * Appends the record {@code encode} builds for the next sequence number, durably on every log
-     * replica. Fails with {@link SpaceExhaustedException} when the log area is full.
+     * replica in service. Fails with {@link SpaceExhaustedException} when the log area is full, and
+     * with {@link UnreachableReplicasException} when some replica did not answer: the record is then
+     * not appended, and the caller may take those nodes out of service and append again.
      */
     synchronized void append(LongFunction<byte[]> encode) {
         byte[] record = encode.apply(nextSeq);
@@ -51,30 +59,84 @@ final class MetadataLog {
 
     private void writeEverywhere(long offset, byte[] record) {
         RoundTrip rt = RoundTrip.on(traffic);
+        List<Integer> targets = new ArrayList<>();
         for (int n = 0; n < layout.replication(); n++) {
-            Batch b = new Batch(2);
-            b.write(nodes.region(n), offset, record);
-            b.flush(nodes.region(n), offset, record.length);
-            rt.post(nodes.connection(n), b);
+            if (inService.test(n)) {
+                Batch b = new Batch(2);
+                b.write(nodes.region(n), offset, record);
+                b.flush(nodes.region(n), offset, record.length);
+                rt.post(nodes.connection(n), b);
+                targets.add(n);
+            }
         }
-        try {
-            rt.await();
-        } catch (FabricException e) {
-            throw new StoreUnavailableException("the metadata log could not be written on every replica of group 0: "
-                    + e.getMessage(), e);
+        if (targets.isEmpty()) {
+            throw new StoreUnavailableException("no node of group 0 is in service: the metadata log cannot be written");
+        }
+        List<RoundTrip.Outcome> outcomes = rt.awaitEach();
+        List<Integer> unreachable = new ArrayList<>();
+        FabricException first = null;
+        for (int i = 0; i < outcomes.size(); i++) {
+            FabricException f = outcomes.get(i).failure();
+            if (f == null) {
+                continue;
+            }
+            if (!PoolNodes.isUnreachable(f)) {
+                throw new StoreUnavailableException("the metadata log could not be written on " + nodes.address(targets.get(i))
+                        + ": " + f.getMessage(), f);
+            }
+            unreachable.add(targets.get(i));
+            first = first == null ? f : first;
+        }
+        if (!unreachable.isEmpty()) {
+            throw new UnreachableReplicasException(unreachable, first);
         }
     }
 
     /**
-     * Reads the log from its start on the primary and hands every valid record to {@code visitor};
-     * then makes the last record durable on every replica, since a crash may have left it on some.
+     * Reads the longest log among group 0's connected nodes and hands every valid record to
+     * {@code visitor}. Nothing is written: the caller first checks that no node it cannot reach may
+     * hold a longer log, then calls {@link #repairLastRecord}.
      */
     synchronized void replay(RecordVisitor visitor) {
+        int source = -1;
+        long longest = -1;
+        for (int n = 0; n < layout.replication(); n++) {
+            if (nodes.isConnected(n)) {
+                long bytes = layout.replication() == 1 ? 0 : scan(n, (type, b, at) -> { });
+                if (bytes > longest) {
+                    longest = bytes;
+                    source = n;
+                }
+            }
+        }
+        if (source < 0) {
+            throw new StoreUnavailableException("no node of group 0 can be reached: the metadata log cannot be read");
+        }
+        nextSeq = 1;
+        tail = scan(source, visitor);
+        this.source = source;
+    }
+
+    /** Makes the last record replayed durable on every replica in service: a crash may have left it on some. */
+    synchronized void repairLastRecord() {
+        if (lastLength > 0) {
+            byte[] last = nodes.connection(source).read(nodes.region(source), layout.logOffset() + tail - lastLength,
+                    lastLength);
+            writeEverywhere(layout.logOffset() + tail - lastLength, last);
+        }
+    }
+
+    private int lastLength;
+    private int source;
+
+    /** Visits the valid records of {@code node}'s log; returns its length in bytes and leaves nextSeq after it. */
+    private long scan(int node, RecordVisitor visitor) {
+        nextSeq = 1;
         int chunk = (int) Math.min(FabricLimits.MAX_TRANSFER_BYTES, layout.logBytes());
         byte[] buf = new byte[0];
         long bufBase = 0;
         long at = 0;
-        int lastLength = 0;
+        lastLength = 0;
         while (true) {
             int inBuf = (int) (at - bufBase);
             int available = buf.length - inBuf;
@@ -84,7 +146,7 @@ final class MetadataLog {
                 if (n <= 0) {
                     break;
                 }
-                buf = nodes.connection(0).read(nodes.region(0), layout.logOffset() + at, n);
+                buf = nodes.connection(node).read(nodes.region(node), layout.logOffset() + at, n);
                 bufBase = at;
                 inBuf = 0;
                 available = buf.length;
@@ -98,11 +160,7 @@ final class MetadataLog {
             at += length;
             nextSeq++;
         }
-        tail = at;
-        if (lastLength > 0) {
-            byte[] last = nodes.connection(0).read(nodes.region(0), layout.logOffset() + at - lastLength, lastLength);
-            writeEverywhere(layout.logOffset() + at - lastLength, last);
-        }
+        return at;
     }
 
     synchronized long usedBytes() {

@@ -5,14 +5,24 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.pdpm.core.api.SpaceExhaustedException;
+import org.pdpm.core.api.StoreUnavailableException;
 import org.pdpm.core.layout.EntryLayout;
 import org.pdpm.core.layout.Pointer;
 import org.pdpm.core.pool.PoolLayout;
@@ -33,6 +43,11 @@ import org.slf4j.LoggerFactory;
  * keeps every decision in its log on the memory nodes before answering, so a restarted server
  * rebuilds exactly what it had acknowledged by replaying that log. It never touches a value on the
  * data path; clients write versions and commit them with one-sided verbs.
+ *
+ * <p>It also keeps the lineage tree and the pins (in the same log) and collects garbage per key:
+ * it walks the key's chain, keeps the tail and the newest version each live lineage and each pin
+ * sees, links the kept versions past the others and marks those {@link EntryLayout#UNLINKED}.
+ * A block is reused once every entry in it is unlinked and a grace period has passed.
  */
 public final class MetadataServer implements MetadataService, AutoCloseable {
 
@@ -65,24 +80,48 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
         }
     }
 
-    /** A key in the index: its shortcut slot (creation order) and the newest version known. */
+    /** Longest chain a collection walks; chains stay short because every overwrite collects. */
+    private static final int MAX_CHAIN_WALK = 1 << 16;
+
+    /**
+     * A key in the index: its shortcut slot (creation order), where its chain starts (durable in
+     * that slot), the newest version known, and whether the last collection kept older versions
+     * for a pin or another lineage (such keys are collected again when a pin or lineage goes).
+     */
     private static final class KeyState {
         final long index;
+        long head;
         long tail;
         long tailSeq;
+        boolean keepsOlder;
 
-        KeyState(long index, long tail, long tailSeq) {
+        KeyState(long index, long head) {
             this.index = index;
-            this.tail = tail;
-            this.tailSeq = tailSeq;
+            this.head = head;
+            this.tail = head;
+            this.tailSeq = 0;
         }
     }
 
-    /** Bytes a client used of a block (-1 until it sealed it) and bytes of them retired since. */
+    /** Bytes a client used of a block (-1 until it sealed it) and bytes of them unlinked since. */
     private static final class BlockUsage {
         long usedBytes = -1;
-        long retiredBytes;
+        long unlinkedBytes;
     }
+
+    /** A lineage: where it forked (parent -1 for a root) and whether it still lives. */
+    private static final class LineageNode {
+        final int parent;
+        final long forkEpoch;
+        boolean live = true;
+
+        LineageNode(int parent, long forkEpoch) {
+            this.parent = parent;
+            this.forkEpoch = forkEpoch;
+        }
+    }
+
+    private record PinPoint(int lineage, long epoch) {}
 
     private record FreeBlock(int group, long index, long dueNanos) {}
 
@@ -96,34 +135,76 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
     private final long graceNanos;
     private final AtomicInteger groupCursor = new AtomicInteger();
     private long nextClientId = 1;
+    private final Map<Integer, LineageNode> lineages = new HashMap<>();
+    private final TreeMap<PinPoint, Set<String>> pins = new TreeMap<>(
+            (a, b) -> a.lineage() != b.lineage() ? Integer.compare(a.lineage(), b.lineage()) : Long.compare(a.epoch(), b.epoch()));
+    private int nextLineage = ROOT_LINEAGE + 1;
+    /** What every live lineage and every pin sees; rebuilt whenever they change. */
+    private volatile List<Visibility> views = List.of();
+    private final ExecutorService collector;
+    /** Nodes out of service, for good: decided here, logged, never read or written again. */
+    private final Set<Integer> out = ConcurrentHashMap.newKeySet();
+    private volatile long membershipVersion;
+    private final Set<CloverKey> queued = ConcurrentHashMap.newKeySet();
     private final long recoveryMillis;
 
     private MetadataServer(PoolNodes nodes, PoolLayout layout, Options options) {
         this.nodes = nodes;
         this.layout = layout;
-        this.log = new MetadataLog(nodes, layout);
+        this.log = new MetadataLog(nodes, layout, this::isInService);
         this.nextBlock = new long[layout.groupCount()];
         this.graceNanos = TimeUnit.MILLISECONDS.toNanos(options.graceMillis());
+        this.collector = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "pdpm-ms-collector");
+            t.setDaemon(true);
+            return t;
+        });
         long start = System.nanoTime();
+        lineages.put(ROOT_LINEAGE, new LineageNode(-1, 0));
         log.replay(this::apply);
+        checkReachable();
+        log.repairLastRecord();
+        rebuildViews();
         loadShortcuts();
-        reclaimSealedBlocks();
+        List<CloverKey> superseded = reclaimSealedBlocks();
         this.recoveryMillis = (System.nanoTime() - start) / 1_000_000;
+        superseded.forEach(this::collectLater);
     }
 
     /**
-     * Garbage counts die with the server; what the blocks hold does not. Every sealed block is
-     * scanned once, so that space retired before a restart is still reclaimed.
+     * Every node the log does not say is out must be reachable: one that is not may hold the only
+     * copy of what its group acknowledged last, so the server refuses to start rather than guess.
+     * Nodes out of service that answer anyway are left alone.
      */
-    private synchronized void reclaimSealedBlocks() {
-        for (Map.Entry<Long, BlockUsage> e : new ArrayList<>(usage.entrySet())) {
-            if (e.getValue().usedBytes >= 0) {
-                verifyAndMaybeFree(e.getKey(), e.getValue());
+    private void checkReachable() {
+        for (int n = 0; n < nodes.size(); n++) {
+            if (out.contains(n)) {
+                nodes.disconnect(n);
+            } else if (!nodes.isConnected(n)) {
+                throw new StoreUnavailableException("memory node " + nodes.address(n) + " (node " + n + " of pool "
+                        + layout.poolId() + ") cannot be reached and was never taken out of service: start it; the"
+                        + " metadata server takes a node out only while it runs, when it finds the node dead ("
+                        + nodes.connectFailure(n).getMessage() + ")", nodes.connectFailure(n));
             }
         }
     }
 
-    /** Moves every key's hint to its durable shortcut: heads may long have been reclaimed. */
+    /**
+     * Garbage counts die with the server; what the blocks hold does not. Every sealed block is
+     * scanned once: blocks whose entries are all unlinked are reclaimed, and the keys of entries
+     * that were superseded but not yet collected are returned, to be collected in the background.
+     */
+    private synchronized List<CloverKey> reclaimSealedBlocks() {
+        Set<CloverKey> superseded = new LinkedHashSet<>();
+        for (Map.Entry<Long, BlockUsage> e : new ArrayList<>(usage.entrySet())) {
+            if (e.getValue().usedBytes >= 0) {
+                verifyAndMaybeFree(e.getKey(), e.getValue(), superseded);
+            }
+        }
+        return new ArrayList<>(superseded);
+    }
+
+    /** Starts every key's chain at its durable shortcut, where one was written. */
     private void loadShortcuts() {
         KeyState[] byIndex = new KeyState[index.size()];
         for (KeyState k : index.values()) {
@@ -132,12 +213,12 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
         int perRead = FabricLimits.MAX_TRANSFER_BYTES / 8;
         for (int from = 0; from < byIndex.length; from += perRead) {
             int n = Math.min(perRead, byIndex.length - from);
-            byte[] words = nodes.connection(0).read(nodes.region(0), layout.shortcutOffset(from), n * 8);
+            byte[] words = readFromAnyReplica(0, layout.shortcutOffset(from), n * 8);
             for (int i = 0; i < n; i++) {
                 long shortcut = LogRecordLayout.long8(words, i * 8);
                 if (shortcut != Pointer.NULL) {
+                    byIndex[from + i].head = shortcut;
                     byIndex[from + i].tail = shortcut;
-                    byIndex[from + i].tailSeq = 0;
                 }
             }
         }
@@ -148,7 +229,7 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
      * that the nodes form the pool they claim and replays the log.
      */
     public static MetadataServer open(Fabric fabric, List<NodeAddress> addresses, Options options) {
-        PoolNodes nodes = PoolNodes.connect(fabric, addresses);
+        PoolNodes nodes = PoolNodes.connect(fabric, addresses, n -> false, true);
         try {
             PoolLayout layout = formatOrCheck(nodes, options);
             MetadataServer ms = new MetadataServer(nodes, layout, options);
@@ -163,17 +244,36 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
 
     private static PoolLayout formatOrCheck(PoolNodes nodes, Options options) {
         RoundTrip rt = RoundTrip.on(new TrafficCounter());
+        List<Integer> connected = new ArrayList<>();
         for (int n = 0; n < nodes.size(); n++) {
-            Batch b = new Batch(1);
-            b.read(nodes.region(n), 0, PoolLayout.SUPERBLOCK_BYTES);
-            rt.post(nodes.connection(n), b);
+            if (nodes.isConnected(n)) {
+                Batch b = new Batch(1);
+                b.read(nodes.region(n), 0, PoolLayout.SUPERBLOCK_BYTES);
+                rt.post(nodes.connection(n), b);
+                connected.add(n);
+            }
         }
-        List<BatchResult> supers = rt.await();
+        if (connected.isEmpty()) {
+            throw new StoreUnavailableException("none of the pool's " + nodes.size() + " memory nodes can be reached: "
+                    + nodes.connectFailure(0).getMessage(), nodes.connectFailure(0));
+        }
+        List<BatchResult> read = rt.await();
+        BatchResult[] supers = new BatchResult[nodes.size()];
         int blank = 0;
-        for (BatchResult r : supers) {
-            if (PoolLayout.isBlank(r.bytes(0))) {
+        for (int i = 0; i < connected.size(); i++) {
+            supers[connected.get(i)] = read.get(i);
+            if (PoolLayout.isBlank(read.get(i).bytes(0))) {
                 blank++;
             }
+        }
+        if (blank == connected.size() && connected.size() < nodes.size()) {
+            int missing = 0;
+            while (nodes.isConnected(missing)) {
+                missing++;
+            }
+            throw new StoreUnavailableException("memory node " + nodes.address(missing) + " cannot be reached ("
+                    + nodes.connectFailure(missing).getMessage() + "): a new pool is formatted only with every node present",
+                    nodes.connectFailure(missing));
         }
         if (blank == nodes.size()) {
             PoolLayout layout = PoolLayout.plan(nodes.size(), options.replication(), nodes.smallestRegionBytes(),
@@ -195,8 +295,8 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
                     + " a pool: a pool's nodes must be given all together, in their original order");
         }
         PoolLayout layout = null;
-        for (int n = 0; n < nodes.size(); n++) {
-            PoolLayout.Decoded d = PoolLayout.decode(supers.get(n).bytes(0), "memory node " + nodes.address(n));
+        for (int n : connected) {
+            PoolLayout.Decoded d = PoolLayout.decode(supers[n].bytes(0), "memory node " + nodes.address(n));
             if (d.nodeIndex() != n) {
                 throw new IllegalStateException("memory node " + nodes.address(n) + " is node " + d.nodeIndex()
                         + " of its pool but was given as node " + n + "; give the nodes in their original order");
@@ -205,7 +305,8 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
                 layout = d.layout();
             } else if (!layout.equals(d.layout())) {
                 throw new IllegalStateException("memory node " + nodes.address(n) + " belongs to pool "
-                        + d.layout().poolId() + ", not to pool " + layout.poolId() + " like node " + nodes.address(0));
+                        + d.layout().poolId() + ", not to pool " + layout.poolId() + " like node "
+                        + nodes.address(connected.get(0)));
             }
         }
         if (layout.nodeCount() != nodes.size()) {
@@ -238,7 +339,32 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
                 long head = LogRecordLayout.long8(b, at);
                 int length = LogRecordLayout.unsignedShort(b, at + 8);
                 index.put(new CloverKey(Arrays.copyOfRange(b, at + 10, at + 10 + length)),
-                        new KeyState(index.size(), head, 1));
+                        new KeyState(index.size(), head));
+            }
+            case LogRecordLayout.OUT -> {
+                out.add(LogRecordLayout.int4(b, at));
+                membershipVersion++;
+            }
+            case LogRecordLayout.LINEAGE -> {
+                int id = LogRecordLayout.int4(b, at);
+                lineages.put(id, new LineageNode(LogRecordLayout.int4(b, at + 4), LogRecordLayout.long8(b, at + 8)));
+                nextLineage = Math.max(nextLineage, id + 1);
+            }
+            case LogRecordLayout.DROP -> {
+                LineageNode l = lineages.get(LogRecordLayout.int4(b, at));
+                if (l != null) {
+                    l.live = false;
+                }
+            }
+            case LogRecordLayout.PIN, LogRecordLayout.UNPIN -> {
+                PinPoint point = new PinPoint(LogRecordLayout.int4(b, at), LogRecordLayout.long8(b, at + 4));
+                int length = LogRecordLayout.unsignedShort(b, at + 12);
+                String owner = new String(b, at + 14, length, StandardCharsets.UTF_8);
+                if (type == LogRecordLayout.PIN) {
+                    pins.computeIfAbsent(point, p -> new LinkedHashSet<>()).add(owner);
+                } else {
+                    release(point, owner);
+                }
             }
             default -> throw new IllegalStateException("metadata log holds a record of unknown type " + type);
         }
@@ -252,7 +378,7 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
     @Override
     public synchronized long registerClient() {
         long id = nextClientId;
-        log.append(seq -> LogRecordLayout.client(seq, id));
+        appendLog(seq -> LogRecordLayout.client(seq, id));
         nextClientId++;
         return id;
     }
@@ -265,94 +391,281 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
         }
         synchronized (k) {
             followToTail(k);
-            return new KeyLocation(key.clone(), k.tail, false);
+            return new KeyLocation(key.clone(), k.head, k.tail, false);
         }
     }
 
-    /** Walks the key's chain from its known tail to the real one, reading only headers. */
+    /**
+     * Walks the key's chain from its known tail to the real one, reading only headers; from the
+     * head again when the known tail has been collected meanwhile.
+     */
     private void followToTail(KeyState k) {
         for (int hop = 0; hop < MAX_LOOKUP_HOPS; hop++) {
-            byte[] header = readFromAnyReplica(k.tail, EntryLayout.HEADER_BYTES);
-            k.tailSeq = LogRecordLayout.long8(header, EntryLayout.SEQ_OFFSET);
-            long next = LogRecordLayout.long8(header, EntryLayout.NEXT_OFFSET);
-            if (EntryLayout.isTail(next)) {
+            EntryLayout.Header h = readHeader(k.tail);
+            if (h.isUnlinked()) {
+                if (k.tail == k.head) {
+                    reloadHead(k);
+                }
+                k.tail = k.head;
+                continue;
+            }
+            k.tailSeq = h.seq();
+            if (h.isTail()) {
                 return;
             }
-            k.tail = next;
+            k.tail = h.next();
         }
+    }
+
+    /** The head went unlinked under this server (only another server could do that): read the durable one. */
+    private void reloadHead(KeyState k) {
+        long durable = LogRecordLayout.long8(readFromAnyReplica(0, layout.shortcutOffset(k.index), 8), 0);
+        if (durable == k.head || durable == Pointer.NULL) {
+            throw new IllegalStateException("the head " + Pointer.toString(k.head) + " of a key's chain is unlinked: "
+                    + "is another metadata server running on this pool?");
+        }
+        LOG.warn("a key's head moved under this metadata server: is another one running on pool {}?", layout.poolId());
+        k.head = durable;
+    }
+
+    private EntryLayout.Header readHeader(long pointer) {
+        return EntryLayout.header(readFromAnyReplica(pointer, EntryLayout.HEADER_BYTES));
     }
 
     /** Reads from the version's primary, or from a backup when the primary does not answer. */
     private byte[] readFromAnyReplica(long pointer, int length) {
-        int primary = Pointer.group(pointer) * layout.replication();
+        return readFromAnyReplica(Pointer.group(pointer), Pointer.offset(pointer), length);
+    }
+
+    private byte[] readFromAnyReplica(int group, long offset, int length) {
         FabricException last = null;
-        for (int n = primary; n < primary + layout.replication(); n++) {
+        for (int n : inService(group)) {
             try {
-                return nodes.connection(n).read(nodes.region(n), Pointer.offset(pointer), length);
+                return nodes.connection(n).read(nodes.region(n), offset, length);
             } catch (FabricException e) {
+                if (!PoolNodes.isUnreachable(e)) {
+                    throw e;
+                }
                 last = e;
+                reportUnreachable(n);
             }
         }
-        throw last;
+        throw new StoreUnavailableException("no memory node of group " + group + " answers" + (last == null ? ""
+                : ": " + last.getMessage()), last);
     }
 
     @Override
-    public synchronized KeyLocation create(byte[] key, long head) {
+    public KeyLocation create(byte[] key, long head) {
         CloverKey k = new CloverKey(key.clone());
-        KeyState existing = index.get(k);
-        if (existing != null) {
-            synchronized (existing) {
-                followToTail(existing);
-                return new KeyLocation(key, existing.tail, false);
+        KeyState existing;
+        synchronized (this) {
+            existing = index.get(k);
+            if (existing == null) {
+                if (index.size() >= layout.maxKeys()) {
+                    throw new SpaceExhaustedException("the pool's shortcut table holds at most " + layout.maxKeys()
+                            + " keys");
+                }
+                appendLog(seq -> LogRecordLayout.key(seq, head, k.bytes()));
+                index.put(k, new KeyState(index.size(), head));
+                return new KeyLocation(key, head, head, true);
             }
         }
-        if (index.size() >= layout.maxKeys()) {
-            throw new SpaceExhaustedException("the pool's shortcut table holds at most " + layout.maxKeys() + " keys");
+        // A key's lock is never taken inside the server's: collections take them the other way round.
+        synchronized (existing) {
+            followToTail(existing);
+            return new KeyLocation(key, existing.head, existing.tail, false);
         }
-        log.append(seq -> LogRecordLayout.key(seq, head, k.bytes()));
-        index.put(k, new KeyState(index.size(), head, 1));
-        return new KeyLocation(key, head, true);
     }
 
     @Override
     public void retire(byte[] key, long superseded, long tail, long tailSeq) {
-        KeyState k = index.get(new CloverKey(key));
+        CloverKey ck = new CloverKey(key);
+        KeyState k = index.get(ck);
         if (k == null) {
             return;
         }
         synchronized (k) {
             if (tailSeq > k.tailSeq) {
-                // Durable before the superseded version can be counted as garbage: a restarted
-                // server must never start a key from reclaimed space.
-                writeShortcut(k.index, tail);
                 k.tail = tail;
                 k.tailSeq = tailSeq;
             }
+            collect(k);
         }
-        if (superseded != Pointer.NULL) {
-            synchronized (this) {
-                BlockUsage u = usage.get(blockKey(superseded));
-                if (u != null) {
-                    u.retiredBytes += Pointer.lengthBytes(superseded);
-                    if (u.usedBytes >= 0 && u.retiredBytes >= u.usedBytes) {
-                        verifyAndMaybeFree(blockKey(superseded), u);
+    }
+
+    /** Collects {@code key} on the collector thread, once however often it is asked meanwhile. */
+    private void collectLater(CloverKey key) {
+        if (!queued.add(key)) {
+            return;
+        }
+        try {
+            collector.execute(() -> {
+                queued.remove(key);
+                KeyState k = index.get(key);
+                if (k == null) {
+                    return;
+                }
+                try {
+                    synchronized (k) {
+                        collect(k);
                     }
+                } catch (RuntimeException e) {
+                    LOG.warn("collecting key '{}' failed; it is retried on its next overwrite: {}", key, e.toString());
+                }
+            });
+        } catch (RejectedExecutionException closing) {
+            queued.remove(key);
+        }
+    }
+
+    /**
+     * Walks the key's chain and keeps its tail and the newest version every live lineage and every
+     * pin sees; links each kept version past the dropped ones after it, durably on every replica
+     * (and moves the durable head when the oldest versions go), then marks the dropped ones
+     * unlinked. Readers still on a dropped version find it unlinked and start again from the head;
+     * its space is reused only after every entry of its block is unlinked and a grace period.
+     * Caller holds the key's lock.
+     */
+    private void collect(KeyState k) {
+        List<Long> chain = new ArrayList<>();
+        List<EntryLayout.Header> headers = new ArrayList<>();
+        long at = k.head;
+        while (true) {
+            EntryLayout.Header h = readHeader(at);
+            if (h.isUnlinked()) {
+                throw new IllegalStateException("the head " + Pointer.toString(at) + " of a key's chain is unlinked");
+            }
+            chain.add(at);
+            headers.add(h);
+            if (h.isTail()) {
+                break;
+            }
+            if (chain.size() == MAX_CHAIN_WALK) {
+                LOG.warn("a key's chain is longer than {} versions; collecting its start only", MAX_CHAIN_WALK);
+                break;
+            }
+            at = h.next();
+        }
+        int n = chain.size();
+        boolean[] keep = new boolean[n];
+        keep[n - 1] = true;
+        for (Visibility v : views) {
+            for (int i = n - 1; i >= 0; i--) {
+                if (v.sees(headers.get(i).lineage(), headers.get(i).epoch())) {
+                    keep[i] = true;
+                    break;
+                }
+            }
+        }
+        int kept = 0;
+        for (boolean b : keep) {
+            kept += b ? 1 : 0;
+        }
+        k.keepsOlder = kept > 1;
+        if (headers.get(n - 1).isTail() && k.tailSeq < headers.get(n - 1).seq()) {
+            k.tail = chain.get(n - 1);
+            k.tailSeq = headers.get(n - 1).seq();
+        }
+        if (kept == n) {
+            return;
+        }
+        RoundTrip relink = RoundTrip.on(new TrafficCounter());
+        List<CompletableFuture<BatchResult>> relinks = new ArrayList<>();
+        int previous = -1;
+        long newHead = Pointer.NULL;
+        for (int i = 0; i < n; i++) {
+            if (!keep[i]) {
+                continue;
+            }
+            if (previous < 0 && i > 0) {
+                newHead = chain.get(i);
+            } else if (previous >= 0 && i > previous + 1) {
+                relinks.add(postRelink(relink, chain.get(previous), chain.get(previous + 1), chain.get(i)));
+            }
+            previous = i;
+        }
+        if (newHead != Pointer.NULL) {
+            postShortcut(relink, k.index, newHead);
+        }
+        awaitOrReport(relink);
+        for (CompletableFuture<BatchResult> r : relinks) {
+            if (!r.join().swapped(0)) {
+                LOG.warn("a key's chain changed under its collection; left as it was");
+                return;
+            }
+        }
+        if (newHead != Pointer.NULL) {
+            k.head = newHead;
+        }
+        byte[] unlinked = new byte[8];
+        LONG.set(unlinked, 0, EntryLayout.UNLINKED);
+        RoundTrip mark = RoundTrip.on(new TrafficCounter());
+        for (int i = 0; i < n; i++) {
+            if (!keep[i]) {
+                postOnEveryReplica(mark, chain.get(i), EntryLayout.NEXT_OFFSET, unlinked);
+            }
+        }
+        awaitOrReport(mark);
+        synchronized (this) {
+            for (int i = 0; i < n; i++) {
+                if (!keep[i]) {
+                    countUnlinked(chain.get(i));
                 }
             }
         }
     }
 
-    private void writeShortcut(long keyIndex, long tail) {
+    /** CAS on the primary (the commit of the relink), plain writes to the backups; each flushed. */
+    private CompletableFuture<BatchResult> postRelink(RoundTrip rt, long version, long expected,
+                                                                          long successor) {
+        List<Integer> replicas = inService(Pointer.group(version));
+        int primary = replicas.get(0);
+        long word = Pointer.offset(version) + EntryLayout.NEXT_OFFSET;
+        Batch cas = new Batch(2);
+        cas.compareAndSwap(nodes.region(primary), word, expected, successor);
+        cas.flush(nodes.region(primary), word, 8);
+        CompletableFuture<BatchResult> committed = rt.post(nodes.connection(primary), cas);
+        byte[] link = new byte[8];
+        LONG.set(link, 0, successor);
+        for (int node : replicas.subList(1, replicas.size())) {
+            Batch b = new Batch(2);
+            b.write(nodes.region(node), word, link);
+            b.flush(nodes.region(node), word, 8);
+            rt.post(nodes.connection(node), b);
+        }
+        return committed;
+    }
+
+    private void postOnEveryReplica(RoundTrip rt, long version, int within, byte[] bytes) {
+        long offset = Pointer.offset(version) + within;
+        for (int node : inService(Pointer.group(version))) {
+            Batch b = new Batch(2);
+            b.write(nodes.region(node), offset, bytes);
+            b.flush(nodes.region(node), offset, bytes.length);
+            rt.post(nodes.connection(node), b);
+        }
+    }
+
+    private void postShortcut(RoundTrip rt, long keyIndex, long head) {
         byte[] word = new byte[8];
-        LONG.set(word, 0, tail);
-        RoundTrip rt = RoundTrip.on(new TrafficCounter());
-        for (int n = 0; n < layout.replication(); n++) {
+        LONG.set(word, 0, head);
+        for (int n : inService(0)) {
             Batch b = new Batch(2);
             b.write(nodes.region(n), layout.shortcutOffset(keyIndex), word);
             b.flush(nodes.region(n), layout.shortcutOffset(keyIndex), 8);
             rt.post(nodes.connection(n), b);
         }
-        rt.await();
+    }
+
+    private void countUnlinked(long version) {
+        long key = blockKey(version);
+        BlockUsage u = usage.get(key);
+        if (u != null) {
+            u.unlinkedBytes += Pointer.lengthBytes(version);
+            if (u.usedBytes >= 0 && u.unlinkedBytes >= u.usedBytes) {
+                verifyAndMaybeFree(key, u, null);
+            }
+        }
     }
 
     @Override
@@ -363,47 +676,51 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
         if (u == null || u.usedBytes >= 0) {
             return;
         }
-        log.append(seq -> LogRecordLayout.seal(seq, block.group(), index, usedBytes));
+        appendLog(seq -> LogRecordLayout.seal(seq, block.group(), index, usedBytes));
         u.usedBytes = usedBytes;
-        // Notices sent to a previous incarnation of this server are lost: count from the block itself.
-        verifyAndMaybeFree(key, u);
+        // Collections counted before a restart of this server are lost: count from the block itself.
+        verifyAndMaybeFree(key, u, null);
     }
 
     /**
-     * Reads the block and counts the bytes of versions that have a successor; frees the block when
-     * that is every byte used. Counting from notices alone could go wrong (a notice repeated, or
-     * lost with a restart); the block's own next words cannot.
+     * Reads the block and counts the bytes of unlinked entries; frees the block when that is every
+     * byte used. Counting alone could go wrong (a restart loses counts); the block itself cannot.
+     * Keys of entries that were superseded but are still linked go to {@code superseded} when given.
      */
-    private void verifyAndMaybeFree(long key, BlockUsage u) {
+    private void verifyAndMaybeFree(long key, BlockUsage u, Set<CloverKey> superseded) {
         int group = (int) (key >>> 40);
         long index = key & ((1L << 40) - 1);
-        u.retiredBytes = retiredBytesIn(group, index, u.usedBytes);
-        if (u.retiredBytes >= u.usedBytes) {
+        u.unlinkedBytes = unlinkedBytesIn(group, index, u.usedBytes, superseded);
+        if (u.unlinkedBytes >= u.usedBytes) {
             usage.remove(key);
             freeBlocks.add(new FreeBlock(group, index, System.nanoTime() + graceNanos));
             notifyAll();
         }
     }
 
-    private long retiredBytesIn(int group, long index, long usedBytes) {
+    private long unlinkedBytesIn(int group, long index, long usedBytes, Set<CloverKey> superseded) {
         if (usedBytes == 0) {
             return 0;
         }
-        int primary = group * layout.replication();
-        byte[] bytes = nodes.connection(primary).read(nodes.region(primary), layout.blockOffset(index), (int) usedBytes);
-        long retired = 0;
+        byte[] bytes = readFromAnyReplica(group, layout.blockOffset(index), (int) usedBytes);
+        long unlinked = 0;
         int at = 0;
         while (at + EntryLayout.HEADER_BYTES <= usedBytes) {
             int length = EntryLayout.lengthAt(bytes, at);
             if (length <= 0 || at + length > usedBytes) {
                 break;
             }
-            if (!EntryLayout.isTail(LogRecordLayout.long8(bytes, at + EntryLayout.NEXT_OFFSET))) {
-                retired += length;
+            long next = LogRecordLayout.long8(bytes, at + EntryLayout.NEXT_OFFSET);
+            if (EntryLayout.isUnlinked(next)) {
+                unlinked += length;
+            } else if (superseded != null && !EntryLayout.isTail(next)) {
+                int keyLength = LogRecordLayout.unsignedShort(bytes, at + EntryLayout.KEY_LENGTH_OFFSET);
+                superseded.add(new CloverKey(Arrays.copyOfRange(bytes, at + EntryLayout.HEADER_BYTES,
+                        at + EntryLayout.HEADER_BYTES + keyLength)));
             }
             at += length;
         }
-        return retired;
+        return unlinked;
     }
 
     private long blockKey(int group, long index) {
@@ -414,21 +731,38 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
         return blockKey(Pointer.group(pointer), (Pointer.offset(pointer) - layout.dataOffset()) / layout.blockBytes());
     }
 
+    /**
+     * A fresh block if one is left, else a reclaimed one once its grace period is over. When none
+     * is left, collections still queued are waited for before the pool is declared full.
+     */
     @Override
-    public synchronized BlockGrant grantBlock(long clientId) {
+    public BlockGrant grantBlock(long clientId) {
+        BlockGrant grant = tryGrant(clientId);
+        if (grant == null && awaitCollector()) {
+            grant = tryGrant(clientId);
+        }
+        if (grant == null) {
+            throw new SpaceExhaustedException("the pool has no free block left: " + layout.groupCount() + " groups of "
+                    + layout.blocksPerGroup() + " blocks of " + layout.blockBytes() + " bytes are all in use by"
+                    + " versions some lineage or pin still sees (" + pinCount() + " pins held)");
+        }
+        return grant;
+    }
+
+    private synchronized BlockGrant tryGrant(long clientId) {
         int groups = layout.groupCount();
         for (int tried = 0; tried < groups; tried++) {
             int g = Math.floorMod(groupCursor.getAndIncrement(), groups);
             if (nextBlock[g] < layout.blocksPerGroup()) {
                 long block = nextBlock[g];
-                log.append(seq -> LogRecordLayout.block(seq, clientId, g, block));
+                appendLog(seq -> LogRecordLayout.block(seq, clientId, g, block));
                 nextBlock[g] = block + 1;
                 usage.put(blockKey(g, block), new BlockUsage());
                 return new BlockGrant(g, layout.blockOffset(block), layout.blockBytes());
             }
         }
-        FreeBlock reclaimed = freeBlocks.peek();
-        if (reclaimed != null) {
+        while (!freeBlocks.isEmpty()) {
+            FreeBlock reclaimed = freeBlocks.peek();
             long waitNanos = reclaimed.dueNanos() - System.nanoTime();
             if (waitNanos > 0) {
                 // Still in its grace period: readers may be following links into it. Wait it out.
@@ -438,17 +772,30 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
                     Thread.currentThread().interrupt();
                     throw new SpaceExhaustedException("interrupted while waiting for reclaimed space");
                 }
+                continue;
             }
-            if (freeBlocks.peek() == reclaimed && reclaimed.dueNanos() <= System.nanoTime()) {
-                freeBlocks.poll();
-                log.append(seq -> LogRecordLayout.block(seq, clientId, reclaimed.group(), reclaimed.index()));
-                usage.put(blockKey(reclaimed.group(), reclaimed.index()), new BlockUsage());
-                return new BlockGrant(reclaimed.group(), layout.blockOffset(reclaimed.index()), layout.blockBytes());
-            }
-            return grantBlock(clientId);
+            freeBlocks.poll();
+            appendLog(seq -> LogRecordLayout.block(seq, clientId, reclaimed.group(), reclaimed.index()));
+            usage.put(blockKey(reclaimed.group(), reclaimed.index()), new BlockUsage());
+            return new BlockGrant(reclaimed.group(), layout.blockOffset(reclaimed.index()), layout.blockBytes());
         }
-        throw new SpaceExhaustedException("the pool has no free block left: " + groups + " groups of "
-                + layout.blocksPerGroup() + " blocks of " + layout.blockBytes() + " bytes are all in use");
+        return null;
+    }
+
+    /** Waits (up to a minute) for queued collections; false when there were none. */
+    private boolean awaitCollector() {
+        if (queued.isEmpty()) {
+            return false;
+        }
+        try {
+            collector.submit(() -> { }).get(1, TimeUnit.MINUTES);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException
+                 | RejectedExecutionException e) {
+            LOG.warn("queued collections did not finish: {}", e.toString());
+        }
+        return true;
     }
 
     @Override
@@ -463,10 +810,296 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
             }
             KeyState k = e.getValue();
             synchronized (k) {
-                out.add(new KeyLocation(e.getKey().bytes().clone(), k.tail, false));
+                out.add(new KeyLocation(e.getKey().bytes().clone(), k.head, k.tail, false));
             }
         }
         return out;
+    }
+
+    // ---------------------------------------------------------------- membership
+
+    /** The group's nodes in service, primary first; never empty (a group's last node is never taken out). */
+    private List<Integer> inService(int group) {
+        List<Integer> in = new ArrayList<>(layout.replication());
+        for (int n = group * layout.replication(); n < (group + 1) * layout.replication(); n++) {
+            if (!out.contains(n)) {
+                in.add(n);
+            }
+        }
+        return in;
+    }
+
+    private boolean isInService(int node) {
+        return !out.contains(node);
+    }
+
+    @Override
+    public Membership membership() {
+        synchronized (out) {
+            return new Membership(membershipVersion, new ArrayList<>(new java.util.TreeSet<>(out)));
+        }
+    }
+
+    @Override
+    public synchronized Membership reportUnreachable(int node) {
+        if (node < 0 || node >= nodes.size()) {
+            throw new IllegalArgumentException("node=" + node + " is not a node of this pool of " + nodes.size());
+        }
+        if (!out.contains(node) && !answers(node)) {
+            takeOut(node, null);
+        }
+        return membership();
+    }
+
+    /** Whether the node answers this server, on its connection or on a new one to the same pool node. */
+    private boolean answers(int node) {
+        try {
+            nodes.connection(node).read(nodes.region(node), 0, PoolLayout.SUPERBLOCK_BYTES);
+            return true;
+        } catch (FabricException broken) {
+            if (!PoolNodes.isUnreachable(broken)) {
+                throw broken;
+            }
+        }
+        try {
+            nodes.reconnect(node);
+            PoolLayout.Decoded d = PoolLayout.decode(nodes.connection(node).read(nodes.region(node), 0,
+                    PoolLayout.SUPERBLOCK_BYTES), "memory node " + nodes.address(node));
+            return d.nodeIndex() == node && d.layout().equals(layout);
+        } catch (RuntimeException gone) {
+            return false;
+        }
+    }
+
+    /**
+     * Takes the node out of service for good, durably, unless it is its group's last one in service
+     * (then the group's data would be nowhere: the caller gets a {@link StoreUnavailableException}).
+     */
+    private synchronized void takeOut(int node, Throwable cause) {
+        if (out.contains(node)) {
+            return;
+        }
+        int group = node / layout.replication();
+        if (inService(group).size() == 1) {
+            throw new StoreUnavailableException("memory node " + nodes.address(node) + " does not answer and is the last"
+                    + " node in service of replica group " + group + ": its data is unavailable until it returns", cause);
+        }
+        synchronized (out) {
+            out.add(node);
+            membershipVersion++;
+        }
+        nodes.disconnect(node);
+        try {
+            appendLog(seq -> LogRecordLayout.out(seq, node));
+        } catch (RuntimeException e) {
+            synchronized (out) {
+                out.remove(node);
+                membershipVersion--;
+            }
+            throw e;
+        }
+        LOG.warn("memory node {} (node {} of group {}) does not answer: taken out of service for good; its group goes"
+                + " on with {} of {} replicas", nodes.address(node), node, group, inService(group).size(),
+                layout.replication());
+    }
+
+    /** Appends to the log; replicas that do not answer are taken out of service, and the append retried. */
+    private synchronized void appendLog(java.util.function.LongFunction<byte[]> encode) {
+        while (true) {
+            try {
+                log.append(encode);
+                return;
+            } catch (UnreachableReplicasException e) {
+                for (int n : e.nodes()) {
+                    takeOut(n, e);
+                }
+            }
+        }
+    }
+
+    /** Waits for a round trip; a node that did not answer is checked and maybe taken out, and the caller fails. */
+    private void awaitOrReport(RoundTrip rt) {
+        try {
+            rt.await();
+        } catch (FabricException e) {
+            if (!PoolNodes.isUnreachable(e)) {
+                throw e;
+            }
+            for (int n = 0; n < nodes.size(); n++) {
+                if (!out.contains(n)) {
+                    reportUnreachable(n);
+                }
+            }
+            throw new StoreUnavailableException("a memory node failed under a collection: " + e.getMessage(), e);
+        }
+    }
+
+    // ---------------------------------------------------------------- lineages and pins
+
+    @Override
+    public synchronized int createLineage() {
+        return newLineage(-1, 0);
+    }
+
+    @Override
+    public synchronized int fork(int lineage, long epoch) {
+        existing(lineage);
+        if (!pins.containsKey(new PinPoint(lineage, epoch))) {
+            throw new IllegalStateException("cannot fork lineage " + lineage + " at epoch " + epoch
+                    + ": that point is not pinned, so what it sees may already be collected");
+        }
+        return newLineage(lineage, epoch);
+    }
+
+    private int newLineage(int parent, long forkEpoch) {
+        if (nextLineage == Integer.MAX_VALUE) {
+            throw new SpaceExhaustedException("the pool has created " + Integer.MAX_VALUE + " lineages, its most");
+        }
+        int id = nextLineage;
+        appendLog(seq -> LogRecordLayout.lineage(seq, id, parent, forkEpoch));
+        lineages.put(id, new LineageNode(parent, forkEpoch));
+        nextLineage++;
+        rebuildViews();
+        return id;
+    }
+
+    @Override
+    public synchronized LineageInfo lineage(int lineage) {
+        return new LineageInfo(lineage, existing(lineage).live, ranges(lineage, Long.MAX_VALUE));
+    }
+
+    @Override
+    public void dropLineage(int lineage) {
+        synchronized (this) {
+            LineageNode l = existing(lineage);
+            if (!l.live) {
+                return;
+            }
+            appendLog(seq -> LogRecordLayout.drop(seq, lineage));
+            l.live = false;
+            rebuildViews();
+        }
+        collectKeysKeepingOlder();
+    }
+
+    @Override
+    public synchronized void pin(int lineage, long epoch, String owner) {
+        byte[] ownerBytes = ownerBytes(owner);
+        LineageNode l = existing(lineage);
+        PinPoint point = new PinPoint(lineage, epoch);
+        Set<String> owners = pins.get(point);
+        if (owners != null && owners.contains(owner)) {
+            return;
+        }
+        if (!l.live && owners == null) {
+            throw new IllegalStateException("lineage " + lineage + " was dropped: only a point already pinned can be"
+                    + " pinned again, since what epoch " + epoch + " saw may be collected");
+        }
+        appendLog(seq -> LogRecordLayout.pin(seq, LogRecordLayout.PIN, lineage, epoch, ownerBytes));
+        pins.computeIfAbsent(point, p -> new LinkedHashSet<>()).add(owner);
+        rebuildViews();
+    }
+
+    @Override
+    public void unpin(int lineage, long epoch, String owner) {
+        byte[] ownerBytes = ownerBytes(owner);
+        synchronized (this) {
+            Set<String> owners = pins.get(new PinPoint(lineage, epoch));
+            if (owners == null || !owners.contains(owner)) {
+                return;
+            }
+            appendLog(seq -> LogRecordLayout.pin(seq, LogRecordLayout.UNPIN, lineage, epoch, ownerBytes));
+            release(new PinPoint(lineage, epoch), owner);
+            rebuildViews();
+        }
+        collectKeysKeepingOlder();
+    }
+
+    @Override
+    public synchronized List<Pin> pins() {
+        List<Pin> out = new ArrayList<>();
+        pins.forEach((point, owners) -> owners.forEach(o -> out.add(new Pin(point.lineage(), point.epoch(), o))));
+        return out;
+    }
+
+    private synchronized int pinCount() {
+        return pins().size();
+    }
+
+    private void release(PinPoint point, String owner) {
+        Set<String> owners = pins.get(point);
+        if (owners != null && owners.remove(owner) && owners.isEmpty()) {
+            pins.remove(point);
+        }
+    }
+
+    private static byte[] ownerBytes(String owner) {
+        if (owner == null || owner.isEmpty()) {
+            throw new IllegalArgumentException("a pin needs an owner");
+        }
+        byte[] b = owner.getBytes(StandardCharsets.UTF_8);
+        if (b.length > MAX_PIN_OWNER_BYTES) {
+            throw new IllegalArgumentException("pin owner of " + b.length + " UTF-8 bytes exceeds MAX_PIN_OWNER_BYTES="
+                    + MAX_PIN_OWNER_BYTES);
+        }
+        return b;
+    }
+
+    private LineageNode existing(int lineage) {
+        LineageNode l = lineages.get(lineage);
+        if (l == null) {
+            throw new IllegalArgumentException("there is no lineage " + lineage + " in pool " + layout.poolId());
+        }
+        return l;
+    }
+
+    /** What {@code (lineage, epoch)} sees: its own epochs up to there, then each ancestor's up to the fork. */
+    private List<EpochRange> ranges(int lineage, long epoch) {
+        List<EpochRange> out = new ArrayList<>();
+        out.add(new EpochRange(lineage, epoch));
+        for (LineageNode l = lineages.get(lineage); l.parent >= 0; l = lineages.get(l.parent)) {
+            out.add(new EpochRange(l.parent, l.forkEpoch));
+        }
+        return out;
+    }
+
+    private void rebuildViews() {
+        List<Visibility> v = new ArrayList<>();
+        lineages.forEach((id, l) -> {
+            if (l.live) {
+                v.add(new Visibility(ranges(id, Long.MAX_VALUE)));
+            }
+        });
+        pins.keySet().forEach(p -> v.add(new Visibility(ranges(p.lineage(), p.epoch()))));
+        views = List.copyOf(v);
+    }
+
+    /** A pin or lineage went: what only it saw is garbage now, in the keys that kept older versions. */
+    private void collectKeysKeepingOlder() {
+        for (Map.Entry<CloverKey, KeyState> e : index.entrySet()) {
+            boolean keeps;
+            synchronized (e.getValue()) {
+                keeps = e.getValue().keepsOlder;
+            }
+            if (keeps) {
+                collectLater(e.getKey());
+            }
+        }
+    }
+
+    /** Versions in {@code key}'s chain from its head to its tail, or 0 when there is no such key. */
+    public int chainLength(byte[] key) {
+        KeyState k = index.get(new CloverKey(key));
+        if (k == null) {
+            return 0;
+        }
+        synchronized (k) {
+            int n = 1;
+            for (EntryLayout.Header h = readHeader(k.head); !h.isTail() && n < MAX_CHAIN_WALK; h = readHeader(h.next())) {
+                n++;
+            }
+            return n;
+        }
     }
 
     /** Keys in the index. */
@@ -488,8 +1121,19 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
         return freeBlocks.size();
     }
 
+    /** Waits until every collection queued so far is done (tests and benchmarks). */
+    public void awaitCollections() {
+        awaitCollector();
+    }
+
     @Override
     public void close() {
+        collector.shutdownNow();
+        try {
+            collector.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         nodes.close();
     }
 }

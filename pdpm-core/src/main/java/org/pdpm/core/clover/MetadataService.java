@@ -7,8 +7,19 @@ import org.pdpm.core.pool.PoolLayout;
  * What a Clover client asks of the metadata server; every call is one round trip (an RPC), never
  * on the common path of a GET or PUT with a warm cache. The server may run in this JVM or behind
  * an RPC transport.
+ *
+ * <p>Lineages and epochs: every version records the lineage and epoch it was written in. A reader
+ * of a lineage sees, per key, the newest version its {@link LineageInfo#sees() ranges} admit. The
+ * server keeps the lineage tree and the pins durably, and collects only versions no live lineage
+ * and no pin can see. The root lineage {@link #ROOT_LINEAGE} exists in every pool.
  */
 public interface MetadataService {
+
+    /** The lineage every pool starts with; stores opened without naming one write in it. */
+    int ROOT_LINEAGE = 0;
+
+    /** Longest pin owner, in UTF-8 bytes. */
+    int MAX_PIN_OWNER_BYTES = 255;
 
     /** The pool's layout, learnt once when a client starts. */
     PoolLayout pool();
@@ -16,7 +27,7 @@ public interface MetadataService {
     /** A fresh client id, durable so that no two clients ever share one. */
     long registerClient();
 
-    /** The key's newest version the server knows of (clients follow the chain from there), or null. */
+    /** Where the key's chain starts and the newest version the server knows of, or null. */
     KeyLocation lookup(byte[] key);
 
     /**
@@ -29,8 +40,9 @@ public interface MetadataService {
     BlockGrant grantBlock(long clientId);
 
     /**
-     * The client has stopped allocating in {@code block} after {@code usedBytes}: once every
-     * version in those bytes has been retired, the block can be reclaimed. Sent in the background.
+     * The client has stopped allocating in {@code block} after {@code usedBytes}, and every version
+     * it wrote there is linked: once they are all collected, the block can be reclaimed. Sent in the
+     * background.
      */
     void sealBlock(long clientId, BlockGrant block, int usedBytes);
 
@@ -39,15 +51,89 @@ public interface MetadataService {
 
     /**
      * {@code superseded} (or nothing, {@code Pointer.NULL}) was followed in {@code key}'s chain by
-     * {@code tail}, which sits at chain position {@code tailSeq}: the server moves its shortcut
-     * forward and counts the superseded version's space as garbage. Sent in the background, in any
-     * order.
+     * {@code tail}, which sits at chain position {@code tailSeq}: the server moves its hint forward
+     * and collects what no lineage can see any more. Sent in the background, in any order.
      */
     void retire(byte[] key, long superseded, long tail, long tailSeq);
 
-    /** Where a key's chain is known to reach. */
-    record KeyLocation(byte[] key, long tail, boolean created) {}
+    /** A new root lineage: it sees nothing but what is written in it. Durable. */
+    int createLineage();
+
+    /**
+     * A new lineage that sees what {@code (lineage, epoch)} sees, and then its own writes only.
+     * The point must be pinned when forking (by any owner); the new lineage keeps what it sees
+     * alive until it is dropped, whatever happens to that pin. Durable.
+     */
+    int fork(int lineage, long epoch);
+
+    /** The lineage's ranges, or an {@link IllegalArgumentException} when there is no such lineage. */
+    LineageInfo lineage(int lineage);
+
+    /**
+     * Ends the lineage: nothing is written in it any more and what only its head could see becomes
+     * garbage. Its pins, and lineages forked from it, keep what they see. Dropping twice is harmless.
+     */
+    void dropLineage(int lineage);
+
+    /**
+     * Keeps what {@code (lineage, epoch)} sees alive until {@code owner} unpins it. A writer must pin
+     * an epoch before it writes any version of a later epoch in that lineage. Idempotent per owner.
+     */
+    void pin(int lineage, long epoch, String owner);
+
+    /** Releases {@code owner}'s pin; releasing a pin that is not held is harmless. */
+    void unpin(int lineage, long epoch, String owner);
+
+    /** Every pin held, so that an operator can release those whose owner vanished. */
+    List<Pin> pins();
+
+    /** Which memory nodes the pool has taken out of service, as the server decided. */
+    Membership membership();
+
+    /**
+     * A client could not reach {@code node}. The server checks it itself: when it cannot reach it
+     * either, it takes it out of service for good (durably) and its group goes on with its other
+     * replicas; when it can, nothing changes and the client should connect again. A node is never
+     * taken out while it is its group's last one in service. Returns the membership after the check.
+     */
+    Membership reportUnreachable(int node);
+
+    /**
+     * Nodes out of service; {@code version} counts the changes, so a client can tell a newer view
+     * from its own. A node out of service is never read or written again: it may hold stale data.
+     */
+    record Membership(long version, List<Integer> outNodes) {
+        public Membership {
+            outNodes = List.copyOf(outNodes);
+        }
+
+        public boolean isOut(int node) {
+            return outNodes.contains(node);
+        }
+    }
+
+    /**
+     * Where a key's chain is known to start ({@code head}, the oldest version some lineage or pin
+     * may still see) and to reach ({@code tail}).
+     */
+    record KeyLocation(byte[] key, long head, long tail, boolean created) {}
 
     /** Data space: {@code bytes} at {@code offset} on every node of {@code group}. */
     record BlockGrant(int group, long offset, int bytes) {}
+
+    /** Versions of {@code lineage} up to {@code maxEpoch} (inclusive). */
+    record EpochRange(int lineage, long maxEpoch) {}
+
+    /**
+     * A lineage: what its readers see (its own versions of every epoch, then its ancestors' up to
+     * where each forked), and whether it is still live.
+     */
+    record LineageInfo(int id, boolean live, List<EpochRange> sees) {
+        public LineageInfo {
+            sees = List.copyOf(sees);
+        }
+    }
+
+    /** A pinned point and who holds it. */
+    record Pin(int lineage, long epoch, String owner) {}
 }

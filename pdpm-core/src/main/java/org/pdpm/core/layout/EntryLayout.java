@@ -25,6 +25,11 @@ import java.util.zip.CRC32C;
  * CAS expects that marker and not a plain 0, a writer holding a stale pointer to space that has
  * since been reclaimed and reused can never link into someone else's entry; a reader holding one
  * notices the version id differs. The checksum covers everything after {@code next}.
+ *
+ * <p>When the metadata server collects a version (no lineage or pin can see it), it first links its
+ * predecessor past it, then sets its {@code next} to {@link #UNLINKED}: a reader that lands on it
+ * through an old pointer asks the server where the chain starts, and a block whose entries are all
+ * unlinked can be reused.
  */
 public final class EntryLayout {
 
@@ -41,8 +46,8 @@ public final class EntryLayout {
 
     public static final int FLAG_TOMBSTONE = 1;
 
-    /** The next word of a chain the metadata server has closed: every writer must start a new one. */
-    public static final long SEALED = -1L;
+    /** The next word of a version the metadata server has taken out of its chain. */
+    public static final long UNLINKED = -1L;
 
     private static final VarHandle SHORT = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
@@ -67,15 +72,20 @@ public final class EntryLayout {
         return versionId | Long.MIN_VALUE;
     }
 
-    /** Whether a next word links nothing yet (an open or sealed tail) rather than a successor. */
+    /** Whether a next word is an open marker: the entry is its chain's tail. */
     public static boolean isTail(long next) {
-        return next < 0;
+        return next < 0 && next != UNLINKED;
+    }
+
+    /** Whether a next word says the entry was taken out of its chain. */
+    public static boolean isUnlinked(long next) {
+        return next == UNLINKED;
     }
 
     /** A complete entry whose next word is its open marker, ready to be written. */
     public static byte[] encode(long versionId, long seq, byte[] key, byte[] value, boolean tombstone, int lineage,
                                 long epoch) {
-        if (versionId <= 0 || openMarker(versionId) == SEALED) {
+        if (versionId <= 0 || openMarker(versionId) == UNLINKED) {
             throw new IllegalArgumentException("versionId=" + versionId + " must be positive and below 2^63 - 1");
         }
         byte[] e = new byte[entryBytes(key.length, value.length)];
@@ -125,6 +135,28 @@ public final class EntryLayout {
         public boolean isTail() {
             return EntryLayout.isTail(next);
         }
+
+        public boolean isUnlinked() {
+            return EntryLayout.isUnlinked(next);
+        }
+    }
+
+    /** What the metadata server needs of a version to collect it: its header alone. */
+    public record Header(long next, int lineage, long epoch, long versionId, long seq) {
+        public boolean isTail() {
+            return EntryLayout.isTail(next);
+        }
+
+        public boolean isUnlinked() {
+            return EntryLayout.isUnlinked(next);
+        }
+    }
+
+    /** The header at the start of {@code bytes}, which hold at least {@link #HEADER_BYTES}; unchecked. */
+    public static Header header(byte[] bytes) {
+        return new Header((long) LONG.get(bytes, NEXT_OFFSET), (int) INT.get(bytes, LINEAGE_OFFSET),
+                (long) LONG.get(bytes, EPOCH_OFFSET), (long) LONG.get(bytes, VERSION_OFFSET),
+                (long) LONG.get(bytes, SEQ_OFFSET));
     }
 
     public static Entry decode(byte[] e) {

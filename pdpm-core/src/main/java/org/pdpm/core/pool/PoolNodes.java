@@ -1,65 +1,152 @@
 package org.pdpm.core.pool;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.function.IntPredicate;
 import org.pdpm.rdma.api.Connection;
 import org.pdpm.rdma.api.Fabric;
+import org.pdpm.rdma.api.FabricException;
 import org.pdpm.rdma.api.NodeAddress;
 import org.pdpm.rdma.api.RemoteRegion;
 
-/** Connections to every memory node of a pool, in pool order; node i of group g is {@code g * R + i}. */
+/**
+ * Connections to the memory nodes of a pool, in pool order; node i of group g is {@code g * R + i}.
+ * A node may have no connection: it could not be reached, or it is out of service. Connections
+ * that broke are replaced only by {@link #reconnect}, so a node that died and came back is never
+ * used again unless its owner decides so.
+ */
 public final class PoolNodes implements AutoCloseable {
 
+    private final Fabric fabric;
     private final List<NodeAddress> addresses;
     private final List<Connection> connections;
     private final List<RemoteRegion> regions;
+    private final FabricException[] connectFailures;
 
-    private PoolNodes(List<NodeAddress> addresses, List<Connection> connections) {
+    private PoolNodes(Fabric fabric, List<NodeAddress> addresses, List<Connection> connections,
+                      FabricException[] connectFailures) {
+        this.fabric = fabric;
+        this.connectFailures = connectFailures;
         this.addresses = List.copyOf(addresses);
-        this.connections = List.copyOf(connections);
-        this.regions = connections.stream().map(c -> c.node().firstRegion()).toList();
+        this.connections = Collections.synchronizedList(new ArrayList<>(connections));
+        this.regions = Collections.synchronizedList(new ArrayList<>());
+        for (Connection c : connections) {
+            regions.add(c == null ? null : c.node().firstRegion());
+        }
     }
 
     /** Connects to every node; closes what it opened when one connection fails. */
     public static PoolNodes connect(Fabric fabric, List<NodeAddress> addresses) {
+        return connect(fabric, addresses, n -> false, false);
+    }
+
+    /**
+     * Connects to every node but those {@code skip} names; with {@code tolerant}, a node that cannot
+     * be reached is left without a connection instead of failing the whole pool.
+     */
+    public static PoolNodes connect(Fabric fabric, List<NodeAddress> addresses, IntPredicate skip, boolean tolerant) {
         if (addresses.isEmpty()) {
             throw new IllegalArgumentException("a pool needs at least one memory node");
         }
         List<Connection> opened = new ArrayList<>();
+        FabricException[] failures = new FabricException[addresses.size()];
         try {
-            for (NodeAddress a : addresses) {
-                opened.add(fabric.connect(a));
+            for (int n = 0; n < addresses.size(); n++) {
+                Connection c = null;
+                if (!skip.test(n)) {
+                    try {
+                        c = fabric.connect(addresses.get(n));
+                    } catch (FabricException e) {
+                        if (!tolerant) {
+                            throw e;
+                        }
+                        failures[n] = e;
+                    }
+                }
+                opened.add(c);
             }
         } catch (RuntimeException e) {
-            opened.forEach(Connection::close);
+            opened.stream().filter(c -> c != null).forEach(Connection::close);
             throw e;
         }
-        return new PoolNodes(addresses, opened);
+        return new PoolNodes(fabric, addresses, opened, failures);
+    }
+
+    /** Why connecting to the node failed when the pool was connected, or null. */
+    public FabricException connectFailure(int node) {
+        return connectFailures[node];
+    }
+
+    /** Whether a failure says the node could not be reached (rather than that the request was wrong). */
+    public static boolean isUnreachable(FabricException e) {
+        return switch (e.status()) {
+            case RETRY_EXCEEDED, FLUSHED, CONNECTION_REFUSED -> true;
+            default -> false;
+        };
     }
 
     public int size() {
-        return connections.size();
+        return addresses.size();
+    }
+
+    /** Whether the node has a connection (it may still have broken since). */
+    public boolean isConnected(int node) {
+        return connections.get(node) != null;
     }
 
     public Connection connection(int node) {
-        return connections.get(node);
+        Connection c = connections.get(node);
+        if (c == null) {
+            throw new FabricException(FabricException.Status.RETRY_EXCEEDED, "memory node " + addresses.get(node)
+                    + " is not connected (unreachable or out of service)");
+        }
+        return c;
     }
 
     public RemoteRegion region(int node) {
-        return regions.get(node);
+        RemoteRegion r = regions.get(node);
+        if (r == null) {
+            throw new FabricException(FabricException.Status.RETRY_EXCEEDED, "memory node " + addresses.get(node)
+                    + " is not connected (unreachable or out of service)");
+        }
+        return r;
     }
 
     public NodeAddress address(int node) {
         return addresses.get(node);
     }
 
-    /** The smallest region in the pool: every node of a pool is laid out alike. */
+    /** Replaces the node's connection with a new one; fails when the node cannot be reached. */
+    public synchronized void reconnect(int node) {
+        Connection fresh = fabric.connect(addresses.get(node));
+        Connection old = connections.set(node, fresh);
+        regions.set(node, fresh.node().firstRegion());
+        if (old != null) {
+            old.close();
+        }
+    }
+
+    /** Closes and forgets the node's connection: it is never used again. */
+    public synchronized void disconnect(int node) {
+        Connection old = connections.set(node, null);
+        regions.set(node, null);
+        if (old != null) {
+            old.close();
+        }
+    }
+
+    /** The smallest region among the connected nodes: every node of a pool is laid out alike. */
     public long smallestRegionBytes() {
-        return regions.stream().mapToLong(RemoteRegion::sizeBytes).min().orElseThrow();
+        synchronized (regions) {
+            return regions.stream().filter(r -> r != null).mapToLong(RemoteRegion::sizeBytes).min().orElseThrow();
+        }
     }
 
     @Override
     public void close() {
-        connections.forEach(Connection::close);
+        synchronized (connections) {
+            connections.stream().filter(c -> c != null).forEach(Connection::close);
+        }
     }
 }

@@ -89,7 +89,11 @@ final class FrameCursor {
 
     /** A u16-length byte string; bounded by the frame, so at most 64 KiB. */
     byte[] getKey() throws MalformedFrameException {
-        int n = getUnsignedShort();
+        return getBytes(getUnsignedShort());
+    }
+
+    /** The next {@code n} bytes, {@code n} at most what the frame still holds. */
+    byte[] getBytes(int n) throws MalformedFrameException {
         need(n);
         byte[] b = Arrays.copyOfRange(body, at, at + n);
         at += n;

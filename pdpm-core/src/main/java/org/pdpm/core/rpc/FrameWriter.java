@@ -56,10 +56,14 @@ final class FrameWriter {
 
     /** u16 length then the bytes; the caller has checked the length against its bound. */
     FrameWriter putKey(byte[] key) {
-        putShort(key.length);
-        ensure(key.length);
-        System.arraycopy(key, 0, bytes, length, key.length);
-        length += key.length;
+        return putShort(key.length).putBytes(key);
+    }
+
+    /** The bytes alone; the caller has written their length. */
+    FrameWriter putBytes(byte[] b) {
+        ensure(b.length);
+        System.arraycopy(b, 0, bytes, length, b.length);
+        length += b.length;
         return this;
     }
 

@@ -22,6 +22,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.pdpm.core.clover.MetadataService;
 import org.pdpm.core.clover.MetadataService.BlockGrant;
 import org.pdpm.core.clover.MetadataService.KeyLocation;
+import org.pdpm.core.clover.MetadataService.LineageInfo;
+import org.pdpm.core.clover.MetadataService.Membership;
+import org.pdpm.core.clover.MetadataService.Pin;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -328,6 +331,74 @@ public final class MetadataRpcServer implements AutoCloseable {
                     yield () -> {
                         service.retire(key, superseded, tail, tailSeq);
                         ok();
+                    };
+                }
+                case MetadataRpcLayout.NEW_LINEAGE -> {
+                    in.expectEnd();
+                    yield () -> {
+                        int id = service.createLineage();
+                        ok().putInt(id);
+                    };
+                }
+                case MetadataRpcLayout.FORK -> {
+                    int lineage = in.getInt();
+                    long epoch = in.getLong();
+                    in.expectEnd();
+                    yield () -> {
+                        int id = service.fork(lineage, epoch);
+                        ok().putInt(id);
+                    };
+                }
+                case MetadataRpcLayout.LINEAGE -> {
+                    int lineage = in.getInt();
+                    in.expectEnd();
+                    yield () -> {
+                        LineageInfo l = service.lineage(lineage);
+                        MetadataCodec.putLineage(ok(), l);
+                    };
+                }
+                case MetadataRpcLayout.DROP_LINEAGE -> {
+                    int lineage = in.getInt();
+                    in.expectEnd();
+                    yield () -> {
+                        service.dropLineage(lineage);
+                        ok();
+                    };
+                }
+                case MetadataRpcLayout.PIN, MetadataRpcLayout.UNPIN -> {
+                    int lineage = in.getInt();
+                    long epoch = in.getLong();
+                    String owner = MetadataCodec.getOwner(in);
+                    in.expectEnd();
+                    yield () -> {
+                        if (method == MetadataRpcLayout.PIN) {
+                            service.pin(lineage, epoch, owner);
+                        } else {
+                            service.unpin(lineage, epoch, owner);
+                        }
+                        ok();
+                    };
+                }
+                case MetadataRpcLayout.PINS -> {
+                    in.expectEnd();
+                    yield () -> {
+                        List<Pin> pins = service.pins();
+                        MetadataCodec.putPins(ok(), pins);
+                    };
+                }
+                case MetadataRpcLayout.MEMBERSHIP -> {
+                    in.expectEnd();
+                    yield () -> {
+                        Membership m = service.membership();
+                        MetadataCodec.putMembership(ok(), m);
+                    };
+                }
+                case MetadataRpcLayout.REPORT_UNREACHABLE -> {
+                    int node = in.getInt();
+                    in.expectEnd();
+                    yield () -> {
+                        Membership m = service.reportUnreachable(node);
+                        MetadataCodec.putMembership(ok(), m);
                     };
                 }
                 default -> throw new MalformedFrameException("unknown method " + Byte.toUnsignedInt(method));

@@ -159,6 +159,59 @@ public final class RemoteMetadataService implements MetadataService, AutoCloseab
                 w -> w.putKey(key).putLong(superseded).putLong(tail).putLong(tailSeq), c -> null);
     }
 
+    @Override
+    public int createLineage() {
+        return call("create a lineage", MetadataRpcLayout.NEW_LINEAGE, w -> { }, FrameCursor::getInt);
+    }
+
+    @Override
+    public int fork(int lineage, long epoch) {
+        return call("fork a lineage", MetadataRpcLayout.FORK, w -> w.putInt(lineage).putLong(epoch),
+                FrameCursor::getInt);
+    }
+
+    @Override
+    public LineageInfo lineage(int lineage) {
+        return call("describe a lineage", MetadataRpcLayout.LINEAGE, w -> w.putInt(lineage),
+                MetadataCodec::getLineage);
+    }
+
+    @Override
+    public void dropLineage(int lineage) {
+        call("drop a lineage", MetadataRpcLayout.DROP_LINEAGE, w -> w.putInt(lineage), c -> null);
+    }
+
+    @Override
+    public void pin(int lineage, long epoch, String owner) {
+        byte[] utf8 = MetadataCodec.ownerBytes(owner);
+        call("pin an epoch", MetadataRpcLayout.PIN,
+                w -> MetadataCodec.putOwner(w.putInt(lineage).putLong(epoch), utf8), c -> null);
+    }
+
+    @Override
+    public void unpin(int lineage, long epoch, String owner) {
+        byte[] utf8 = MetadataCodec.ownerBytes(owner);
+        call("unpin an epoch", MetadataRpcLayout.UNPIN,
+                w -> MetadataCodec.putOwner(w.putInt(lineage).putLong(epoch), utf8), c -> null);
+    }
+
+    /** Fails with an {@link IllegalStateException} when more pins are held than one reply carries. */
+    @Override
+    public List<Pin> pins() {
+        return call("list the pins", MetadataRpcLayout.PINS, w -> { }, MetadataCodec::getPins);
+    }
+
+    @Override
+    public Membership membership() {
+        return call("learn the membership", MetadataRpcLayout.MEMBERSHIP, w -> { }, MetadataCodec::getMembership);
+    }
+
+    @Override
+    public Membership reportUnreachable(int node) {
+        return call("report node " + node + " unreachable", MetadataRpcLayout.REPORT_UNREACHABLE,
+                w -> w.putInt(node), MetadataCodec::getMembership);
+    }
+
     private static void checkKey(String name, byte[] key) {
         Objects.requireNonNull(key, name);
         if (key.length > MetadataRpcLayout.MAX_KEY_BYTES) {

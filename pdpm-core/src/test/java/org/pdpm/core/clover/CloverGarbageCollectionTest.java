@@ -86,6 +86,27 @@ class CloverGarbageCollectionTest {
     }
 
     @Test
+    void aPinnedEpochStaysReadableThroughTheSameChurn() {
+        MetadataServer ms = pool(4.0);
+        CloverStore store = client(ms);
+        for (int i = 0; i < KEYS; i++) {
+            store.put(key(i), value(i, 0));
+        }
+        store.pin(0, "checkpoint 0");
+        for (int round = 1; round < 50; round++) {
+            store.advanceEpoch(round);
+            for (int i = 0; i < KEYS; i++) {
+                store.put(key(i), value(i, round));
+            }
+        }
+        var pinned = store.asOf(MetadataService.ROOT_LINEAGE, 0);
+        for (int i = 0; i < KEYS; i++) {
+            assertThat(pinned.get(key(i))).as("key %d at epoch 0", i).isEqualTo(value(i, 0));
+            assertThat(store.get(key(i))).as("key %d", i).isEqualTo(value(i, 49));
+        }
+    }
+
+    @Test
     void staleCursorsIntoReclaimedSpaceAreNoticedByReadersAndWriters() {
         MetadataServer ms = pool(4.0);
         CloverStore writer = client(ms);

@@ -2,16 +2,17 @@ package org.pdpm.core.rpc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.pdpm.core.rpc.RawFrames.frame;
+import static org.pdpm.core.rpc.RawFrames.handshake;
+import static org.pdpm.core.rpc.RawFrames.hello;
+import static org.pdpm.core.rpc.RawFrames.le;
+import static org.pdpm.core.rpc.RawFrames.readToEnd;
 
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.net.SocketException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -77,6 +78,7 @@ class MetadataRpcTest {
             MetadataService.KeyLocation remoteLoc = remote.lookup(b("key-7"));
             MetadataService.KeyLocation localLoc = pool.metadata.lookup(b("key-7"));
             assertThat(remoteLoc.key()).isEqualTo(b("key-7"));
+            assertThat(remoteLoc.head()).isEqualTo(localLoc.head());
             assertThat(remoteLoc.tail()).isEqualTo(localLoc.tail());
             assertThat(remoteLoc.created()).isFalse();
             assertThat(remote.lookup(b("missing"))).isNull();
@@ -90,6 +92,7 @@ class MetadataRpcTest {
             assertThat(page).hasSize(5);
             for (int i = 0; i < 5; i++) {
                 assertThat(page.get(i).key()).isEqualTo(expected.get(i).key());
+                assertThat(page.get(i).head()).isEqualTo(expected.get(i).head());
                 assertThat(page.get(i).tail()).isEqualTo(expected.get(i).tail());
             }
             assertThat(remote.scan(b(""), null, 0)).isEmpty();
@@ -151,6 +154,19 @@ class MetadataRpcTest {
             RemoteMetadataService none = pool.remote(null);
             assertThatThrownBy(none::registerClient).hasMessageContaining("wrong secret");
             assertThat(pool.remote(RpcPool.SECRET).pool().poolId()).isEqualTo(pool.metadata.pool().poolId());
+        }
+    }
+
+    @Test
+    void aClientOfTheFirstVersionIsRefusedWithAReason() throws Exception {
+        try (RpcPool pool = new RpcPool(1, 1, 2 << 20);
+             Socket s = new Socket("127.0.0.1", pool.address().port())) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(hello(RpcPool.SECRET, 1));
+            byte[] refused = readToEnd(s.getInputStream());
+            assertThat(refused[4]).as("REFUSED").isEqualTo(MetadataRpcLayout.REFUSED);
+            assertThat(new String(refused, 4 + 3, refused.length - 4 - 3, StandardCharsets.UTF_8))
+                    .isEqualTo("protocol version 1 is not served; this server speaks version 3");
         }
     }
 
@@ -332,11 +348,12 @@ class MetadataRpcTest {
     void garbageFramesNeitherCrashTheServerNorChangeItsState() throws Exception {
         long seed = Long.getLong("pdpm.fuzz.seed", 20261207L);
         Random random = new Random(seed);
-        try (RpcPool pool = new RpcPool(1, 1, 2 << 20)) {
+        try (RpcPool pool = new RpcPool(1, 1, 2 << 20, RecordingMetadataService::new)) {
             CloverStore store = pool.client();
             store.put(b("before"), b("garbage"));
             int keys = pool.metadata.keyCount();
             long log = pool.metadata.logBytesUsed();
+            ((RecordingMetadataService) pool.served).calls.clear();   // the store's own lookup of its lineage
             for (int i = 0; i < 2_000; i++) {
                 sendGarbage(pool, random);
                 if (i % 200 == 0) {
@@ -345,6 +362,8 @@ class MetadataRpcTest {
             }
             assertThat(pool.metadata.keyCount()).as("seed=%d", seed).isEqualTo(keys);
             assertThat(pool.metadata.logBytesUsed()).as("seed=%d", seed).isEqualTo(log);
+            List<List<Object>> executed = ((RecordingMetadataService) pool.served).calls;
+            assertThat(executed).as("seed=%d: lineage, pin and membership calls executed", seed).isEmpty();
             store.put(b("after"), b("fine"));
             assertThat(pool.client().get(b("after"))).isEqualTo(b("fine"));
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
@@ -374,43 +393,35 @@ class MetadataRpcTest {
         }
     }
 
-    // ------------------------------------------------------------------ frames, written from the layout
+    // ------------------------------------------------------------------ garbage
 
-    private static ByteBuffer le(int bytes) {
-        return ByteBuffer.allocate(bytes).order(ByteOrder.LITTLE_ENDIAN);
-    }
-
-    private static byte[] frame(byte[] body) {
-        return le(4 + body.length).putInt(body.length).put(body).array();
-    }
-
-    private static byte[] hello(String secret) {
-        byte[] s = secret.getBytes(StandardCharsets.UTF_8);
-        return frame(le(9 + s.length).put((byte) 1).putInt(0x534d4450).putShort((short) 1).putShort((short) s.length)
-                .put(s).array());
-    }
-
-    private static void handshake(Socket s, String secret) throws Exception {
-        s.getOutputStream().write(hello(secret));
-        InputStream in = s.getInputStream();
-        byte[] welcome = in.readNBytes(4 + 17);
-        assertThat(welcome[4]).as("WELCOME").isEqualTo((byte) 2);
-    }
-
-    private static byte[] readToEnd(InputStream in) throws Exception {
-        try {
-            return in.readAllBytes();
-        } catch (SocketException reset) {
-            return new byte[0];
-        }
-    }
-
-    /** A CREATE call, the one that would change the most if garbage were executed. */
-    private static byte[] createBody(Random random) {
-        byte[] key = new byte[1 + random.nextInt(32)];
-        random.nextBytes(key);
-        return le(2 + 2 + key.length + 8).put((byte) 4).put((byte) 4).putShort((short) key.length).put(key)
-                .putLong(random.nextLong()).array();
+    /**
+     * A call the test would notice if executed: CREATE, or one of lineages, pins and membership
+     * (which the recording service records).
+     */
+    private static byte[] callBody(Random random) {
+        return switch (random.nextInt(8)) {
+            case 0 -> {
+                byte[] key = new byte[1 + random.nextInt(32)];
+                random.nextBytes(key);
+                yield le(2 + 2 + key.length + 8).put(MetadataRpcLayout.CALL).put(MetadataRpcLayout.CREATE)
+                        .putShort((short) key.length).put(key).putLong(random.nextLong()).array();
+            }
+            case 1 -> le(2).put(MetadataRpcLayout.CALL).put(MetadataRpcLayout.NEW_LINEAGE).array();
+            case 2 -> le(2 + 4 + 8).put(MetadataRpcLayout.CALL).put(MetadataRpcLayout.FORK).putInt(random.nextInt())
+                    .putLong(random.nextLong()).array();
+            case 3 -> le(2 + 4).put(MetadataRpcLayout.CALL).put(MetadataRpcLayout.DROP_LINEAGE)
+                    .putInt(random.nextInt()).array();
+            case 4 -> le(2).put(MetadataRpcLayout.CALL).put(MetadataRpcLayout.MEMBERSHIP).array();
+            case 5 -> le(2 + 4).put(MetadataRpcLayout.CALL).put(MetadataRpcLayout.REPORT_UNREACHABLE)
+                    .putInt(random.nextInt()).array();
+            default -> {
+                byte[] owner = ("owner-" + random.nextInt()).getBytes(StandardCharsets.UTF_8);
+                byte method = random.nextBoolean() ? MetadataRpcLayout.PIN : MetadataRpcLayout.UNPIN;
+                yield le(2 + 4 + 8 + 1 + owner.length).put(MetadataRpcLayout.CALL).put(method).putInt(random.nextInt())
+                        .putLong(random.nextLong()).put((byte) owner.length).put(owner).array();
+            }
+        };
     }
 
     /** One connection, one malformed frame: before or after a proper handshake. */
@@ -431,7 +442,7 @@ class MetadataRpcTest {
                 return;
             }
             handshake(s, RpcPool.SECRET);
-            byte[] body = createBody(random);
+            byte[] body = callBody(random);
             if (kind < 45) {
                 // Cut short, the length prefix telling the truth: a field is missing.
                 out.write(frame(Arrays.copyOf(body, 1 + random.nextInt(body.length - 1))));
@@ -439,7 +450,8 @@ class MetadataRpcTest {
                 byte[] longer = Arrays.copyOf(body, body.length + 1 + random.nextInt(8));
                 out.write(frame(longer));
             } else if (kind < 70) {
-                body[1] = (byte) (9 + random.nextInt(200));
+                int unknown = MetadataRpcLayout.LAST_METHOD + 1;
+                body[1] = (byte) (unknown + random.nextInt(256 - unknown));
                 out.write(frame(body));
             } else if (kind < 80) {
                 body[0] = (byte) (random.nextBoolean() ? 1 + random.nextInt(3) : 5 + random.nextInt(200));
@@ -464,21 +476,10 @@ class MetadataRpcTest {
     }
 
     /** The embedded server, but for keys {@code throw:*}, whose lookup throws what they name. */
-    private static final class ThrowingService implements MetadataService {
-        private final MetadataService delegate;
+    private static final class ThrowingService extends ForwardingMetadataService {
 
         ThrowingService(MetadataService delegate) {
-            this.delegate = delegate;
-        }
-
-        @Override
-        public PoolLayout pool() {
-            return delegate.pool();
-        }
-
-        @Override
-        public long registerClient() {
-            return delegate.registerClient();
+            super(delegate);
         }
 
         @Override
@@ -495,31 +496,6 @@ class MetadataRpcTest {
                     return delegate.lookup(key);
                 }
             }
-        }
-
-        @Override
-        public KeyLocation create(byte[] key, long head) {
-            return delegate.create(key, head);
-        }
-
-        @Override
-        public BlockGrant grantBlock(long clientId) {
-            return delegate.grantBlock(clientId);
-        }
-
-        @Override
-        public void sealBlock(long clientId, BlockGrant block, int usedBytes) {
-            delegate.sealBlock(clientId, block, usedBytes);
-        }
-
-        @Override
-        public List<KeyLocation> scan(byte[] prefix, byte[] after, int limit) {
-            return delegate.scan(prefix, after, limit);
-        }
-
-        @Override
-        public void retire(byte[] key, long superseded, long tail, long tailSeq) {
-            delegate.retire(key, superseded, tail, tailSeq);
         }
     }
 }

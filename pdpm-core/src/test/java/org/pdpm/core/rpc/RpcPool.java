@@ -25,6 +25,8 @@ final class RpcPool implements AutoCloseable {
     final int replication;
     private final UnaryOperator<MetadataService> decorate;
     MetadataServer metadata;
+    /** What the RPC server serves: {@link #metadata}, decorated. */
+    MetadataService served;
     MetadataRpcServer rpc;
     private int port;
     private boolean running;
@@ -81,7 +83,8 @@ final class RpcPool implements AutoCloseable {
     void startServer() {
         metadata = MetadataServer.open(fabric, nodes, options());
         try {
-            rpc = MetadataRpcServer.start(decorate.apply(metadata),
+            served = decorate.apply(metadata);
+            rpc = MetadataRpcServer.start(served,
                     MetadataRpcServer.Config.of(new InetSocketAddress("127.0.0.1", port), SECRET));
         } catch (IOException e) {
             metadata.close();

@@ -18,6 +18,7 @@ public final class NodeMemory implements AutoCloseable {
     private final List<Registered> regions = new CopyOnWriteArrayList<>();
     private final SecureRandom random = new SecureRandom();
     private final boolean writeThrough;
+    private volatile boolean closed;
 
     record Registered(RemoteRegion descriptor, RegionMemory memory) {}
 
@@ -31,6 +32,11 @@ public final class NodeMemory implements AutoCloseable {
         RemoteRegion d = new RemoteRegion(regions.size(), memory.sizeBytes(), random.nextInt());
         regions.add(new Registered(d, memory));
         return d;
+    }
+
+    /** True once the node is closed: it serves nothing any more, as if it had died. */
+    public boolean isClosed() {
+        return closed;
     }
 
     public String nodeId() {
@@ -54,6 +60,7 @@ public final class NodeMemory implements AutoCloseable {
 
     @Override
     public synchronized void close() {
+        closed = true;
         for (Registered r : regions) {
             r.memory().close();
         }

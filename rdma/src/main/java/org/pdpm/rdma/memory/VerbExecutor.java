@@ -35,6 +35,9 @@ public final class VerbExecutor {
     private void validate(Batch batch, int i) {
         Verb verb = batch.verb(i);
         NodeMemory.Registered r = node.region(batch.regionId(i));
+        if (node.isClosed()) {
+            throw new FabricException(Status.RETRY_EXCEEDED, "node " + node.nodeId() + " is closed");
+        }
         if (r == null || r.descriptor().rkey() != batch.rkey(i)) {
             throw new FabricException(Status.REMOTE_ACCESS_ERROR,
                     "request " + i + " (" + verb + "): no region " + batch.regionId(i) + " with that rkey on node "
@@ -61,7 +64,12 @@ public final class VerbExecutor {
         byte[][] data = null;
         long[] values = null;
         for (int i = 0; i < n; i++) {
-            RegionMemory m = node.region(batch.regionId(i)).memory();
+            NodeMemory.Registered region = node.region(batch.regionId(i));
+            if (region == null || node.isClosed()) {
+                // Validated a moment ago: the node was closed under this batch, as a dying node is.
+                throw new FabricException(Status.RETRY_EXCEEDED, "node " + node.nodeId() + " closed during request " + i);
+            }
+            RegionMemory m = region.memory();
             long offset = batch.offset(i);
             switch (batch.verb(i)) {
                 case READ -> {

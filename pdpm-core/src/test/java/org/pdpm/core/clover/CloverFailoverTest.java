@@ -1,0 +1,124 @@
+package org.pdpm.core.clover;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.pdpm.core.api.StoreUnavailableException;
+import org.pdpm.rdma.local.LocalFabric;
+
+/**
+ * A memory node dies under load (R = 2, two groups): the metadata server takes it out of service,
+ * writes go on with the group's other replica, nothing acknowledged is lost, and a restarted
+ * server and new clients run without it. Budget: a few seconds.
+ */
+class CloverFailoverTest {
+
+    private static final int WRITERS = 3;
+    private static final int KEYS_PER_WRITER = 200;
+
+    /** Node 0 is group 0's primary and holds the server's log; node 1 its backup; node 3 group 1's backup. */
+    @ParameterizedTest(name = "node {0} dies")
+    @ValueSource(ints = {0, 1, 3})
+    void writesGoOnAndNothingAcknowledgedIsLost(int victim) throws Exception {
+        try (LocalPool pool = new LocalPool(4, 2, 8L << 20)) {
+            Map<String, String> acknowledged = new ConcurrentHashMap<>();
+            AtomicBoolean stop = new AtomicBoolean();
+            AtomicLong afterKill = new AtomicLong();
+            AtomicBoolean killed = new AtomicBoolean();
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            CountDownLatch warm = new CountDownLatch(WRITERS);
+            List<Thread> writers = new ArrayList<>();
+            for (int w = 0; w < WRITERS; w++) {
+                CloverStore store = pool.client();
+                int id = w;
+                Thread t = new Thread(() -> {
+                    try {
+                        for (long round = 0; !stop.get(); round++) {
+                            for (int i = 0; i < KEYS_PER_WRITER && !stop.get(); i++) {
+                                String key = id + "/" + i;
+                                String value = key + "@" + round;
+                                boolean wasKilled = killed.get();
+                                store.put(b(key), b(value));
+                                acknowledged.put(key, value);
+                                if (wasKilled) {
+                                    afterKill.incrementAndGet();
+                                }
+                            }
+                            if (round == 0) {
+                                warm.countDown();
+                            }
+                        }
+                    } catch (Throwable e) {
+                        failure.compareAndSet(null, e);
+                        warm.countDown();
+                    }
+                }, "writer-" + w);
+                t.start();
+                writers.add(t);
+            }
+            assertThat(warm.await(30, TimeUnit.SECONDS)).isTrue();
+            ((LocalFabric) pool.fabric).removeNode(pool.nodes.get(victim));
+            killed.set(true);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (afterKill.get() < 2_000 && failure.get() == null && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            stop.set(true);
+            for (Thread t : writers) {
+                t.join(10_000);
+            }
+            assertThat(failure.get()).as("a writer failed").isNull();
+            assertThat(afterKill.get()).as("writes acknowledged after the kill").isGreaterThanOrEqualTo(2_000);
+            assertThat(pool.metadata.membership().outNodes()).containsExactly(victim);
+
+            assertAcknowledged(pool.client(), acknowledged, "a new client");
+            pool.restartMetadata();
+            assertThat(pool.metadata.membership().outNodes()).containsExactly(victim);
+            CloverStore fresh = pool.client();
+            assertAcknowledged(fresh, acknowledged, "after a restart of the server without the dead node");
+            fresh.put(b("0/0"), b("after everything"));
+            assertThat(fresh.get(b("0/0"))).isEqualTo(b("after everything"));
+        }
+    }
+
+    @Test
+    void aGroupWithNoNodeLeftFailsClearly() {
+        try (LocalPool pool = new LocalPool(2, 2, 8L << 20)) {
+            CloverStore store = pool.client();
+            for (int i = 0; i < 100; i++) {
+                store.put(b("k" + i), b("v" + i));
+            }
+            LocalFabric fabric = (LocalFabric) pool.fabric;
+            fabric.removeNode(pool.nodes.get(0));
+            fabric.removeNode(pool.nodes.get(1));
+            assertThatThrownBy(() -> store.put(b("k1"), b("again"))).isInstanceOf(StoreUnavailableException.class)
+                    .hasMessageContaining("group 0");
+            assertThatThrownBy(() -> store.get(b("k2"))).isInstanceOf(StoreUnavailableException.class)
+                    .hasMessageContaining("group 0");
+            assertThat(pool.metadata.membership().outNodes()).as("the last node of a group is never taken out")
+                    .hasSizeLessThanOrEqualTo(1);
+        }
+    }
+
+    private static void assertAcknowledged(CloverStore reader, Map<String, String> acknowledged, String who) {
+        assertThat(acknowledged).isNotEmpty();
+        acknowledged.forEach((k, v) -> assertThat(reader.get(b(k))).as("%s reads %s", who, k).isEqualTo(b(v)));
+    }
+
+    private static byte[] b(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+}
