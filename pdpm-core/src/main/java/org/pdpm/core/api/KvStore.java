@@ -2,6 +2,7 @@ package org.pdpm.core.api;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * A key-value store on passive memory (Clover, pDPM-Direct, pDPM-Central) or the RocksDB baseline.
@@ -25,6 +26,20 @@ public interface KvStore extends AutoCloseable {
 
     /** Removes {@code key}; durable once this returns. Removing an absent key is not an error. */
     void delete(byte[] key);
+
+    /**
+     * The value of {@code key} (null when absent), without waiting: a store that can keep many
+     * reads in flight from one thread answers when the memory node does. By default it runs
+     * {@link #get} on the calling thread. A read issued before a write of the same thread may see
+     * the value from before or after it.
+     */
+    default CompletableFuture<byte[]> getAsync(byte[] key) {
+        try {
+            return CompletableFuture.completedFuture(get(key));
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
 
     /** The values of {@code keys}, in order, null for absent keys. Stores overlap the round trips. */
     default List<byte[]> getAll(List<byte[]> keys) {

@@ -9,6 +9,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -101,6 +102,8 @@ public final class CloverStore implements KvStore {
     private volatile MetadataService.Membership membership;
     private final AtomicLong versionCounter = new AtomicLong();
     private final ExecutorService background;
+    /** Where an asynchronous GET that left the fast path finishes; never the fabric's completion thread. */
+    private final ExecutorService slowPath;
     private final Object allocationLock = new Object();
     private MetadataService.BlockGrant block;
     private long blockNext;
@@ -143,6 +146,11 @@ public final class CloverStore implements KvStore {
         }
         this.background = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "pdpm-clover-hints-" + clientId);
+            t.setDaemon(true);
+            return t;
+        });
+        this.slowPath = Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "pdpm-clover-slow-get-" + clientId);
             t.setDaemon(true);
             return t;
         });
@@ -324,6 +332,38 @@ public final class CloverStore implements KvStore {
             gets.increment();
             addTo(getTraffic, op);
         }
+    }
+
+    /**
+     * With a warm cursor, one READ posted without waiting; the answer is decoded on the fabric's
+     * completion thread. Anything else (a cache miss, a stale cursor, a tail another lineage wrote)
+     * takes the blocking path, on the calling thread for a miss and on a helper thread otherwise.
+     */
+    @Override
+    public CompletableFuture<byte[]> getAsync(byte[] key) {
+        limits.checkKey(key);
+        CloverKey k = new CloverKey(key.clone());
+        Cursor cursor = cursors.get(k);
+        if (cursor == null || !cursor.verified()) {
+            return KvStore.super.getAsync(key);
+        }
+        int node = readableReplica(cursor.pointer());
+        Batch b = new Batch(1);
+        b.read(nodes.region(node), Pointer.offset(cursor.pointer()), Pointer.lengthBytes(cursor.pointer()));
+        TrafficCounter op = new TrafficCounter();
+        op.addBatch(b);
+        op.addRoundTrips(1);
+        return nodes.connection(node).post(b).handle((r, failure) -> {
+            EntryLayout.Entry e = failure == null ? EntryLayout.decode(r.bytes(0)) : null;
+            if (e != null && e.isTail() && e.versionId() == cursor.versionId() && Arrays.equals(e.key(), k.bytes())
+                    && visibility.sees(e.lineage(), e.epoch())) {
+                gets.increment();
+                addTo(getTraffic, op);
+                return CompletableFuture.completedFuture(e.tombstone() ? null : e.value());
+            }
+            addTo(getTraffic, op);
+            return CompletableFuture.supplyAsync(() -> get(key), slowPath);
+        }).thenCompose(f -> f);
     }
 
     private byte[] read(CloverKey key, Visibility view, TrafficCounter op) {
@@ -968,6 +1008,7 @@ public final class CloverStore implements KvStore {
             sealCurrentBlock();
         }
         background.shutdown();
+        slowPath.shutdown();
         try {
             background.awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {

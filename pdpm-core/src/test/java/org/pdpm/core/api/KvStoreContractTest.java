@@ -197,6 +197,27 @@ public abstract class KvStoreContractTest {
     }
 
     @Test
+    void getAsyncAnswersAsGetDoesWithManyInFlight() throws Exception {
+        for (int i = 0; i < 50; i++) {
+            store.put(utf8("async" + i), utf8("v" + i));
+        }
+        store.delete(utf8("async7"));
+        for (int i = 0; i < 50; i++) {
+            store.get(utf8("async" + i));   // warms whatever the store caches
+        }
+        store.put(utf8("async3"), utf8("changed"));
+        List<java.util.concurrent.CompletableFuture<byte[]>> inFlight = new java.util.ArrayList<>();
+        for (int i = 0; i < 52; i++) {
+            inFlight.add(store.getAsync(utf8("async" + i)));
+        }
+        for (int i = 0; i < 52; i++) {
+            byte[] expected = i == 7 || i >= 50 ? null : utf8(i == 3 ? "changed" : "v" + i);
+            assertThat(inFlight.get(i).get(10, java.util.concurrent.TimeUnit.SECONDS)).as("async%d", i)
+                    .isEqualTo(expected);
+        }
+    }
+
+    @Test
     void putAllWritesAndDeletes() {
         store.put(utf8("old1"), utf8("x"));
         store.put(utf8("old2"), utf8("y"));

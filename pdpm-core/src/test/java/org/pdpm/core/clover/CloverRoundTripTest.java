@@ -3,6 +3,7 @@ package org.pdpm.core.clover;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.pdpm.core.api.KvStats;
@@ -37,6 +38,14 @@ class CloverRoundTripTest {
             for (int i = 0; i < 100; i++) {
                 assertThat(store.get(b("k"))).isEqualTo(b("v99"));
             }
+            assertThat(store.stats().minus(before).roundTripsPerGet()).isEqualTo(1.0);
+
+            before = store.stats();
+            List<java.util.concurrent.CompletableFuture<byte[]>> inFlight = new java.util.ArrayList<>();
+            for (int i = 0; i < 100; i++) {
+                inFlight.add(store.getAsync(b("k")));   // one READ each, all in flight together
+            }
+            inFlight.forEach(f -> assertThat(f.join()).isEqualTo(b("v99")));
             assertThat(store.stats().minus(before).roundTripsPerGet()).isEqualTo(1.0);
         }
     }
