@@ -14,11 +14,17 @@ import org.pdpm.rdma.local.LocalFabric;
 /**
  * Superseded versions are reclaimed: churn far beyond the pool's size fits in 4× the live data,
  * and clients holding cursors into reclaimed space neither read nor link into the wrong version.
- * Budget: a few seconds (the full-size run, 100,000 keys × 50, is a benchmark).
+ * The two churn tests run at the issue's full size, 100,000 keys × 50 overwrites (budget: about
+ * 25 s each on 2 cores; {@code -Dpdpm.gc.keys=N} shrinks them); the others use 2,000 keys and
+ * take a few seconds.
  */
 class CloverGarbageCollectionTest {
 
-    private static final int KEYS = 2_000;
+    private static final int FULL_KEYS = Integer.getInteger("pdpm.gc.keys", 100_000);
+    private static final int SMALL_KEYS = Math.min(2_000, FULL_KEYS);
+
+    /** Keys of the current test: full size for the churn tests, small for the others. */
+    private int keys = SMALL_KEYS;
     private static final int VALUE_BYTES = 200;
     private static final int BLOCK_BYTES = 64 << 10;
 
@@ -37,10 +43,13 @@ class CloverGarbageCollectionTest {
 
     /** One node whose data area is {@code factor} times the live data. */
     private MetadataServer pool(double factor) {
-        long live = (long) KEYS * EntryLayout.entryBytes(12, VALUE_BYTES);
+        long live = (long) keys * EntryLayout.entryBytes(12, VALUE_BYTES);
         long dataBlocks = (long) Math.ceil(factor * live / BLOCK_BYTES);
-        options = new MetadataServer.Options(1, 256 << 10, 4096, BLOCK_BYTES, 20);
-        long metadataBytes = 4096 + (256 << 10) + 4096 * 8;
+        // The log holds a record per key, and a grant and a seal per block of churn.
+        long logBytes = Math.max(256 << 10, (long) keys * 128) / 4096 * 4096;
+        long maxKeys = Math.max(4096, keys);
+        options = new MetadataServer.Options(1, logBytes, maxKeys, BLOCK_BYTES, 20);
+        long metadataBytes = 4096 + logBytes + maxKeys * 8;
         long dataOffset = (metadataBytes + BLOCK_BYTES - 1) / BLOCK_BYTES * BLOCK_BYTES;
         fabric = new LocalFabric();
         nodes = List.of(fabric.addNode(dataOffset + dataBlocks * BLOCK_BYTES));
@@ -72,35 +81,37 @@ class CloverGarbageCollectionTest {
 
     @Test
     void fiftyOverwritesOfEveryKeyFitInFourTimesTheLiveData() {
+        keys = FULL_KEYS;
         MetadataServer ms = pool(4.0);
         CloverStore store = client(ms);
         for (int round = 0; round < 50; round++) {
-            for (int i = 0; i < KEYS; i++) {
+            for (int i = 0; i < keys; i++) {
                 store.put(key(i), value(i, round));
             }
         }
-        for (int i = 0; i < KEYS; i++) {
+        for (int i = 0; i < keys; i++) {
             assertThat(store.get(key(i))).as("key %d", i).isEqualTo(value(i, 49));
         }
-        assertThat(ms.keyCount()).isEqualTo(KEYS);
+        assertThat(ms.keyCount()).isEqualTo(keys);
     }
 
     @Test
     void aPinnedEpochStaysReadableThroughTheSameChurn() {
+        keys = FULL_KEYS;
         MetadataServer ms = pool(4.0);
         CloverStore store = client(ms);
-        for (int i = 0; i < KEYS; i++) {
+        for (int i = 0; i < keys; i++) {
             store.put(key(i), value(i, 0));
         }
         store.pin(0, "checkpoint 0");
         for (int round = 1; round < 50; round++) {
             store.advanceEpoch(round);
-            for (int i = 0; i < KEYS; i++) {
+            for (int i = 0; i < keys; i++) {
                 store.put(key(i), value(i, round));
             }
         }
         var pinned = store.asOf(MetadataService.ROOT_LINEAGE, 0);
-        for (int i = 0; i < KEYS; i++) {
+        for (int i = 0; i < keys; i++) {
             assertThat(pinned.get(key(i))).as("key %d at epoch 0", i).isEqualTo(value(i, 0));
             assertThat(store.get(key(i))).as("key %d", i).isEqualTo(value(i, 49));
         }
@@ -111,25 +122,25 @@ class CloverGarbageCollectionTest {
         MetadataServer ms = pool(4.0);
         CloverStore writer = client(ms);
         CloverStore sleeper = client(ms);
-        for (int i = 0; i < KEYS; i++) {
+        for (int i = 0; i < keys; i++) {
             writer.put(key(i), value(i, 0));
         }
-        for (int i = 0; i < KEYS; i++) {
+        for (int i = 0; i < keys; i++) {
             assertThat(sleeper.get(key(i))).isEqualTo(value(i, 0));   // caches a cursor per key
         }
         for (int round = 1; round <= 20; round++) {
-            for (int i = 0; i < KEYS; i++) {
+            for (int i = 0; i < keys; i++) {
                 writer.put(key(i), value(i, round));
             }
         }
         assertThat(ms.reclaimedBlocks() + 1).as("space was reclaimed and reused").isPositive();
-        for (int i = 0; i < KEYS; i += 7) {
+        for (int i = 0; i < keys; i += 7) {
             assertThat(sleeper.get(key(i))).as("key %d", i).isEqualTo(value(i, 20));
         }
-        for (int i = 1; i < KEYS; i += 7) {
+        for (int i = 1; i < keys; i += 7) {
             sleeper.put(key(i), value(i, 99));
         }
-        for (int i = 0; i < KEYS; i++) {
+        for (int i = 0; i < keys; i++) {
             assertThat(writer.get(key(i))).as("key %d", i).isEqualTo(value(i, i % 7 == 1 ? 99 : 20));
         }
     }
@@ -139,7 +150,7 @@ class CloverGarbageCollectionTest {
         MetadataServer ms = pool(4.0);
         CloverStore store = client(ms);
         for (int round = 0; round < 10; round++) {
-            for (int i = 0; i < KEYS; i++) {
+            for (int i = 0; i < keys; i++) {
                 store.put(key(i), value(i, round));
             }
         }
@@ -149,13 +160,13 @@ class CloverGarbageCollectionTest {
         open.remove(ms);
         MetadataServer restarted = metadata();
         CloverStore fresh = client(restarted);
-        for (int i = 0; i < KEYS; i++) {
+        for (int i = 0; i < keys; i++) {
             assertThat(fresh.get(key(i))).as("key %d", i).isEqualTo(value(i, 9));
         }
-        for (int i = 0; i < KEYS; i++) {
+        for (int i = 0; i < keys; i++) {
             fresh.put(key(i), value(i, 10));
         }
-        for (int i = 0; i < KEYS; i++) {
+        for (int i = 0; i < keys; i++) {
             assertThat(fresh.get(key(i))).isEqualTo(value(i, 10));
         }
     }
