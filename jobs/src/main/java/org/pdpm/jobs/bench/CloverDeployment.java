@@ -6,12 +6,14 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import org.pdpm.core.api.KvLimits;
 import org.pdpm.core.api.KvStore;
 import org.pdpm.core.clover.CloverStore;
 import org.pdpm.core.clover.MetadataServer;
 import org.pdpm.core.layout.EntryLayout;
 import org.pdpm.core.pool.PoolLayout;
+import org.pdpm.rdma.api.Connection;
 import org.pdpm.rdma.api.Fabric;
 import org.pdpm.rdma.api.NodeAddress;
 import org.pdpm.rdma.local.LocalFabric;
@@ -35,14 +37,22 @@ final class CloverDeployment implements StoreDeployment {
     private static final long GRACE_MILLIS = 1000;
     private static final Duration CHILD_START_TIMEOUT = Duration.ofSeconds(60);
 
+    /** Where the fabric's pipelined READs go in the first node's region: its first words, which they only read. */
+    private static final long PIPELINE_OFFSET = 0;
+
     private final Fabric fabric;
+    private final List<NodeAddress> nodes;
     private final List<ChildMemoryNode> children;
     private final MetadataServer metadata;
     private final List<CloverStore> clients = new ArrayList<>();
     private final int replication;
+    /** A connection of its own to the first node for the fabric's yardstick, opened when first needed. */
+    private Connection probe;
 
-    private CloverDeployment(Fabric fabric, List<ChildMemoryNode> children, MetadataServer metadata, int replication) {
+    private CloverDeployment(Fabric fabric, List<NodeAddress> nodes, List<ChildMemoryNode> children,
+                             MetadataServer metadata, int replication) {
         this.fabric = fabric;
+        this.nodes = List.copyOf(nodes);
         this.children = children;
         this.metadata = metadata;
         this.replication = replication;
@@ -86,7 +96,8 @@ final class CloverDeployment implements StoreDeployment {
                 default -> throw new IllegalArgumentException("fabric=" + plan.fabric().label()
                         + " is not one bench kv runs Clover on; use local or tcp");
             }
-            d = new CloverDeployment(fabric, children, MetadataServer.open(fabric, nodes, options), plan.replication());
+            d = new CloverDeployment(fabric, nodes, children, MetadataServer.open(fabric, nodes, options),
+                    plan.replication());
             KvLimits limits = new KvLimits(KeySpace.KEY_BYTES, plan.valueBytes());
             for (int i = 0; i < plan.clients(); i++) {
                 d.clients.add(CloverStore.builder().fabric(fabric).memoryNodes(nodes).metadata(d.metadata)
@@ -139,9 +150,29 @@ final class CloverDeployment implements StoreDeployment {
         return m;
     }
 
+    /**
+     * On tcp, pipelined 8-byte READs of the first node's first words over a connection of their
+     * own, so that the clients' counters and connections are left alone; on local, nothing (see
+     * {@link StoreDeployment#pipelinedFabricReadsPerSecond}).
+     */
+    @Override
+    public synchronized OptionalLong pipelinedFabricReadsPerSecond(int depth, long warmupNanos, long nanos) {
+        if (!(fabric instanceof TcpFabric)) {
+            return OptionalLong.empty();
+        }
+        if (probe == null) {
+            probe = fabric.connect(nodes.get(0));
+        }
+        return OptionalLong.of(FabricBenchmark.pipelinedReadsPerSecond(probe, probe.node().firstRegion(),
+                PIPELINE_OFFSET, depth, warmupNanos, nanos));
+    }
+
     @Override
     public void close() {
         try {
+            if (probe != null) {
+                probe.close();
+            }
             clients.forEach(CloverStore::close);
             metadata.close();
             fabric.close();

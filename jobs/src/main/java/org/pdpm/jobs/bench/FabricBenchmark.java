@@ -177,33 +177,59 @@ public final class FabricBenchmark {
         }
     }
 
-    /**
-     * Single 8-byte READs from one client with {@code pipelineDepth} in flight: each slot posts its
-     * next READ from the completion callback of its last one, the way an asynchronous client keeps
-     * a pipeline full, until the time is up. The fabric is free to coalesce what is in flight.
-     */
+    /** Single 8-byte READs from one client with {@code pipelineDepth} in flight; see the static form. */
     private long pipelinedReadsPerSecond() {
-        int depth = settings.pipelineDepth();
+        return pipelinedReadsPerSecond(connection, region, PIPELINE_OFFSET, settings.pipelineDepth(),
+                settings.pipelineWarmupNanos(), settings.pipelineNanos());
+    }
+
+    /**
+     * Single 8-byte READs from one client with {@code depth} in flight: each slot posts its next READ
+     * from the completion callback of its last one, the way an asynchronous client keeps a pipeline
+     * full, for {@code warmupNanos}, then again for {@code nanos}, which is measured. The fabric is
+     * free to coalesce what is in flight. Slot {@code i} reads the word at {@code offset + 8 i}; it
+     * only reads, so any words of a node's region will do, in use or not.
+     *
+     * @return READs completed per second in the measured stretch, drain included
+     * @throws IllegalArgumentException when the slots' words are not all inside {@code region}
+     * @throws IllegalStateException when a READ fails or the pipeline does not drain in time
+     */
+    public static long pipelinedReadsPerSecond(Connection connection, RemoteRegion region, long offset, int depth,
+                                               long warmupNanos, long nanos) {
+        if (depth < 1) {
+            throw new IllegalArgumentException("depth=" + depth + " must be positive");
+        }
+        if (offset < 0 || offset + (long) depth * WORD_BYTES > region.sizeBytes()) {
+            throw new IllegalArgumentException("offset=" + offset + " and depth=" + depth + " read beyond the region's "
+                    + region.sizeBytes() + " bytes");
+        }
+        if (warmupNanos < 0) {
+            throw new IllegalArgumentException("warmupNanos=" + warmupNanos + " must not be negative");
+        }
+        if (nanos < 1) {
+            throw new IllegalArgumentException("nanos=" + nanos + " must be positive");
+        }
         Batch[] slots = new Batch[depth];
         for (int i = 0; i < depth; i++) {
             slots[i] = new Batch(1);
-            slots[i].read(region, PIPELINE_OFFSET + (long) i * WORD_BYTES, WORD_BYTES);
+            slots[i].read(region, offset + (long) i * WORD_BYTES, WORD_BYTES);
         }
-        pipeline(slots, settings.pipelineWarmupNanos());
+        pipeline(connection, slots, warmupNanos);
         long start = System.nanoTime();
-        long verbs = pipeline(slots, settings.pipelineNanos());
+        long verbs = pipeline(connection, slots, nanos);
         long elapsed = System.nanoTime() - start;
         return Math.round(verbs * 1e9 / elapsed);
     }
 
     /** Runs the pipeline for {@code nanos} and lets it drain; returns the verbs completed. */
-    private long pipeline(Batch[] slots, long nanos) {
+    private static long pipeline(Connection connection, Batch[] slots, long nanos) {
+        String nodeId = connection.node().nodeId();
         long end = System.nanoTime() + nanos;
         LongAdder completed = new LongAdder();
         CountDownLatch drained = new CountDownLatch(slots.length);
         AtomicReference<Throwable> failure = new AtomicReference<>();
         for (Batch slot : slots) {
-            new Slot(slot, end, completed, drained, failure).post();
+            new Slot(connection, slot, end, completed, drained, failure).post();
         }
         try {
             if (!drained.await(nanos + connection.timeoutNanos(), TimeUnit.NANOSECONDS)) {
@@ -221,15 +247,17 @@ public final class FabricBenchmark {
     }
 
     /** One pipeline slot: re-posts its READ from its own completion until the deadline. */
-    private final class Slot implements BiConsumer<BatchResult, Throwable> {
+    private static final class Slot implements BiConsumer<BatchResult, Throwable> {
+        private final Connection connection;
         private final Batch batch;
         private final long endNanos;
         private final LongAdder completed;
         private final CountDownLatch drained;
         private final AtomicReference<Throwable> failure;
 
-        Slot(Batch batch, long endNanos, LongAdder completed, CountDownLatch drained,
+        Slot(Connection connection, Batch batch, long endNanos, LongAdder completed, CountDownLatch drained,
              AtomicReference<Throwable> failure) {
+            this.connection = connection;
             this.batch = batch;
             this.endNanos = endNanos;
             this.completed = completed;

@@ -5,15 +5,22 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.HdrHistogram.ConcurrentHistogram;
 import org.HdrHistogram.Histogram;
 import org.pdpm.core.api.KvEntry;
 import org.pdpm.core.api.KvStats;
@@ -25,8 +32,24 @@ import org.pdpm.core.api.KvStore;
  * start with warm caches, as long-running compute nodes have), then a run phase of GETs and PUTs in
  * the workload's mix, keys drawn by a {@link KeyChooser}, split over the threads. Each thread
  * has its own random source split from the seed, so a run's operation sequence is fixed by it.
+ *
+ * <p>With {@link Settings#inFlight()} above 1 a thread keeps up to that many GETs in flight through
+ * {@link KvStore#getAsync} while its PUTs stay synchronous; a GET's latency then runs from its issue
+ * to its completion. Right after each run the deployment measures its fabric's pipelined READ rate at
+ * the run's concurrency (threads times in-flight), where it has a fabric to measure: the figure that
+ * the store's round trips per second are held against.
  */
 public final class KvBenchmark {
+
+    /** Most GETs one thread keeps in flight. */
+    public static final int MAX_IN_FLIGHT = 1024;
+
+    /** How long the fabric's pipeline warms up, then is measured, after each run. */
+    static final long FABRIC_WARMUP_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+    static final long FABRIC_MEASURE_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+    /** A GET still in flight this long after a thread wants its permit is taken as lost. */
+    private static final long ASYNC_GET_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(60);
 
     private static final int LOAD_BATCH = 128;
     private static final int WARMUP_BATCH = 256;
@@ -34,9 +57,10 @@ public final class KvBenchmark {
     /**
      * @param ops            operations of each run phase, over all threads; ignored when {@code durationNanos > 0}
      * @param durationNanos  length of each run phase instead of an operation count, or 0
+     * @param inFlight       GETs each thread keeps in flight, 1..{@link #MAX_IN_FLIGHT}; 1 is a plain synchronous loop
      */
     public record Settings(Workload workload, KeyChooser chooser, long keys, int valueBytes, long ops,
-                           long durationNanos, long seed) {
+                           long durationNanos, long seed, int inFlight) {
         public Settings {
             if (keys < 1 || keys > KeySpace.MAX_KEYS) {
                 throw new IllegalArgumentException("keys=" + keys + " is outside 1.." + KeySpace.MAX_KEYS);
@@ -48,6 +72,15 @@ public final class KvBenchmark {
                 throw new IllegalArgumentException("ops=" + ops + " and durationNanos=" + durationNanos
                         + ": one of them must be positive");
             }
+            if (inFlight < 1 || inFlight > MAX_IN_FLIGHT) {
+                throw new IllegalArgumentException("inFlight=" + inFlight + " is outside 1.." + MAX_IN_FLIGHT);
+            }
+        }
+
+        /** The settings of a synchronous run: one operation at a time on each thread. */
+        public Settings(Workload workload, KeyChooser chooser, long keys, int valueBytes, long ops, long durationNanos,
+                        long seed) {
+            this(workload, chooser, keys, valueBytes, ops, durationNanos, seed, 1);
         }
 
         boolean timed() {
@@ -58,10 +91,19 @@ public final class KvBenchmark {
     /** How long loading and warming up took, in seconds. */
     public record Preparation(double loadSeconds, double warmupSeconds) {}
 
-    /** One run phase's figures; latencies in nanoseconds, round trips NaN when not counted. */
-    public record Result(String system, Map<String, Object> deployment, int threads, long getOps, long putOps,
-                         double seconds, Histogram getNanos, Histogram putNanos, double roundTripsPerGet,
-                         double roundTripsPerPut, Preparation preparation) {
+    /**
+     * The fabric's pipelined 8-byte READ rate from one thread, measured right after a run against
+     * the deployment's first memory node, and how many READs were kept in flight.
+     */
+    public record FabricRate(long verbsPerSecond, int depth) {}
+
+    /**
+     * One run phase's figures; latencies in nanoseconds, round trips NaN when not counted,
+     * {@code fabric} null when the deployment has no fabric to measure.
+     */
+    public record Result(String system, Map<String, Object> deployment, int threads, int inFlight, long getOps,
+                         long putOps, double seconds, Histogram getNanos, Histogram putNanos, double roundTripsPerGet,
+                         double roundTripsPerPut, Preparation preparation, FabricRate fabric) {
 
         public long ops() {
             return getOps + putOps;
@@ -69,6 +111,26 @@ public final class KvBenchmark {
 
         public double throughputOpsPerSecond() {
             return ops() / seconds;
+        }
+
+        /**
+         * Round trips to the memory nodes per second of the run: its GETs and PUTs, each weighed by
+         * its measured round trips; NaN when the store does not count them.
+         */
+        public double roundTripsPerSecond() {
+            double getTrips = getOps == 0 ? 0 : getOps * roundTripsPerGet;
+            double putTrips = putOps == 0 ? 0 : putOps * roundTripsPerPut;
+            return (getTrips + putTrips) / seconds;
+        }
+
+        /**
+         * {@link #roundTripsPerSecond()} over the fabric's pipelined READ rate at the same
+         * concurrency: the share of what the fabric could carry that the store put to use; NaN when
+         * either is missing.
+         */
+        public double fabricTargetRatio() {
+            return fabric == null || fabric.verbsPerSecond() <= 0 ? Double.NaN
+                    : roundTripsPerSecond() / fabric.verbsPerSecond();
         }
 
         /** The benchmark output line of DESIGN §5, plus the deployment's and the phases' details. */
@@ -83,6 +145,7 @@ public final class KvBenchmark {
             m.put("value_size", settings.valueBytes());
             m.put("replication", deployment.get("replication"));
             m.put("threads", threads);
+            m.put("in_flight", inFlight);
             m.put("ops", ops());
             m.put("seconds", seconds);
             m.put("throughput_ops_per_s", throughputOpsPerSecond());
@@ -94,6 +157,10 @@ public final class KvBenchmark {
             roundTrips.put("get", orNull(roundTripsPerGet));
             roundTrips.put("put", orNull(roundTripsPerPut));
             m.put("round_trips_per_op", roundTrips);
+            m.put("round_trips_per_s", orNull(roundTripsPerSecond()));
+            m.put("fabric_pipelined_verbs_per_s", fabric == null ? null : fabric.verbsPerSecond());
+            m.put("fabric_pipeline_depth", fabric == null ? null : fabric.depth());
+            m.put("fabric_target_ratio", orNull(fabricTargetRatio()));
             Map<String, Object> counts = new LinkedHashMap<>();
             counts.put("get", getOps);
             counts.put("put", putOps);
@@ -194,7 +261,10 @@ public final class KvBenchmark {
         return value;
     }
 
-    /** One run phase on the first {@code threads} clients of {@code deployment}. */
+    /**
+     * One run phase on the first {@code threads} clients of {@code deployment}, then the
+     * deployment's fabric at a pipeline depth of {@code threads} times {@link Settings#inFlight()}.
+     */
     public Result run(String system, StoreDeployment deployment, int threads, Preparation preparation) {
         SplittableRandom master = new SplittableRandom(settings.seed());
         KvStats before = total(deployment);
@@ -210,6 +280,10 @@ public final class KvBenchmark {
         long endNanos = workers.stream().mapToLong(w -> w.endNanos).max().orElseThrow();
         KvStats delta = total(deployment).minus(before);
 
+        int depth = threads * settings.inFlight();
+        OptionalLong fabricRate = deployment.pipelinedFabricReadsPerSecond(depth, FABRIC_WARMUP_NANOS,
+                FABRIC_MEASURE_NANOS);
+
         Histogram get = new Histogram(3);
         Histogram put = new Histogram(3);
         long gets = 0;
@@ -220,8 +294,9 @@ public final class KvBenchmark {
             gets += w.getNanos.getTotalCount();
             puts += w.putNanos.getTotalCount();
         }
-        return new Result(system, deployment.describe(), threads, gets, puts, (endNanos - startNanos.get()) / 1e9,
-                get, put, delta.roundTripsPerGet(), delta.roundTripsPerPut(), preparation);
+        return new Result(system, deployment.describe(), threads, settings.inFlight(), gets, puts,
+                (endNanos - startNanos.get()) / 1e9, get, put, delta.roundTripsPerGet(), delta.roundTripsPerPut(),
+                preparation, fabricRate.isPresent() ? new FabricRate(fabricRate.getAsLong(), depth) : null);
     }
 
     /** The sum of every store's counters; a counter one store does not keep stays -1. */
@@ -241,7 +316,11 @@ public final class KvBenchmark {
         return a < 0 || b < 0 ? -1 : a + b;
     }
 
-    /** One benchmark thread: its store, its random source, its histograms. */
+    /**
+     * One benchmark thread: its store, its random source, its histograms. GETs kept in flight
+     * complete on the store's threads, which record into {@link #getNanos}: it is then a
+     * {@link ConcurrentHistogram}.
+     */
     private final class Worker implements Callable<Void> {
         private final KvStore store;
         private final SplittableRandom random;
@@ -249,7 +328,7 @@ public final class KvBenchmark {
         private final CyclicBarrier startLine;
         private final AtomicLong startNanos;
         private final AtomicBoolean failed;
-        final Histogram getNanos = new Histogram(3);
+        final Histogram getNanos = settings.inFlight() == 1 ? new Histogram(3) : new ConcurrentHistogram(3);
         final Histogram putNanos = new Histogram(3);
         long endNanos;
 
@@ -265,6 +344,10 @@ public final class KvBenchmark {
 
         @Override
         public Void call() throws Exception {
+            return settings.inFlight() == 1 ? runSynchronously() : runPipelined(settings.inFlight());
+        }
+
+        private Void runSynchronously() throws Exception {
             byte[] key = KeySpace.newKey();
             byte[] value = randomValue(random);
             KeyChooser chooser = settings.chooser();
@@ -290,6 +373,87 @@ public final class KvBenchmark {
             endNanos = System.nanoTime();
             return null;
         }
+
+        /**
+         * As {@link #runSynchronously()}, the same operations in the same order, but each GET is
+         * issued with {@link KvStore#getAsync} once one of {@code inFlight} permits is free, and
+         * gives its permit back when it completes. A failed GET stops every thread and is thrown
+         * here, once the GETs still in flight have completed.
+         */
+        private Void runPipelined(int inFlight) throws Exception {
+            Semaphore permits = new Semaphore(inFlight);
+            AtomicReference<Throwable> getFailure = new AtomicReference<>();
+            byte[] key = KeySpace.newKey();
+            byte[] value = randomValue(random);
+            KeyChooser chooser = settings.chooser();
+            Workload workload = settings.workload();
+            startLine.await();
+            long deadline = startNanos.get() + settings.durationNanos();
+            long done = 0;
+            try {
+                while (!failed.get() && (settings.timed() ? System.nanoTime() < deadline : done < quota)) {
+                    KeySpace.write(chooser.next(random), key);
+                    if (workload.nextIsUpdate(random)) {
+                        value[0]++;
+                        long t0 = System.nanoTime();
+                        store.put(key, value);
+                        putNanos.recordValue(System.nanoTime() - t0);
+                    } else {
+                        acquire(permits, 1);
+                        // The store may use the key after getAsync returns (Clover falls back to a blocking get of it).
+                        byte[] own = key.clone();
+                        long t0 = System.nanoTime();
+                        CompletableFuture<byte[]> f;
+                        try {
+                            f = store.getAsync(own);
+                        } catch (RuntimeException | Error e) {
+                            permits.release();
+                            throw e;
+                        }
+                        f.whenComplete((v, error) -> {
+                            if (error == null) {
+                                getNanos.recordValue(Math.max(0, System.nanoTime() - t0));
+                            } else {
+                                getFailure.compareAndSet(null, unwrap(error));
+                                failed.set(true);
+                            }
+                            permits.release();
+                        });
+                    }
+                    done++;
+                }
+            } finally {
+                // Whatever ends the loop, no GET of this thread may outlive it.
+                acquire(permits, inFlight);
+            }
+            endNanos = System.nanoTime();
+            Throwable cause = getFailure.get();
+            if (cause instanceof RuntimeException r) {
+                throw r;
+            }
+            if (cause instanceof Error e) {
+                throw e;
+            }
+            if (cause != null) {
+                throw new IllegalStateException("a GET failed: " + cause, cause);
+            }
+            return null;
+        }
+    }
+
+    private static void acquire(Semaphore permits, int n) throws InterruptedException {
+        if (!permits.tryAcquire(n, ASYNC_GET_TIMEOUT_NANOS, TimeUnit.NANOSECONDS)) {
+            throw new IllegalStateException("a GET issued with getAsync did not complete within "
+                    + TimeUnit.NANOSECONDS.toSeconds(ASYNC_GET_TIMEOUT_NANOS) + " s");
+        }
+    }
+
+    /** What went wrong, without the wrapping a dependent stage of a CompletableFuture adds. */
+    private static Throwable unwrap(Throwable t) {
+        while (t instanceof CompletionException && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
     }
 
     private static void runAll(List<? extends Callable<Void>> tasks, String phase) {

@@ -16,6 +16,7 @@ public final class KvResultTable {
     private static final List<Row> ROWS = List.of(
             new Row("fabric", r -> String.valueOf(r.deployment().get("fabric"))),
             new Row("clients", r -> String.valueOf(r.deployment().get("clients"))),
+            new Row("GETs in flight", r -> Integer.toString(r.inFlight())),
             new Row("throughput (ops/s)", r -> String.format(Locale.ROOT, "%,.0f", r.throughputOpsPerSecond())),
             new Row("GET p50 (us)", r -> micros(r.getNanos(), 50)),
             new Row("GET p99 (us)", r -> micros(r.getNanos(), 99)),
@@ -23,6 +24,10 @@ public final class KvResultTable {
             new Row("PUT p99 (us)", r -> micros(r.putNanos(), 99)),
             new Row("round trips / GET", r -> ratio(r.roundTripsPerGet())),
             new Row("round trips / PUT", r -> ratio(r.roundTripsPerPut())),
+            new Row("round trips / s", r -> rate(r.roundTripsPerSecond())),
+            new Row("fabric reads / s", r -> r.fabric() == null ? "-" : rate(r.fabric().verbsPerSecond())),
+            new Row("fabric depth", r -> r.fabric() == null ? "-" : Integer.toString(r.fabric().depth())),
+            new Row("share of fabric", r -> share(r.fabricTargetRatio())),
             new Row("ops", r -> String.format(Locale.ROOT, "%,d", r.ops())),
             new Row("seconds", r -> String.format(Locale.ROOT, "%.3f", r.seconds())),
             new Row("load seconds", r -> String.format(Locale.ROOT, "%.3f", r.preparation().loadSeconds())));
@@ -49,6 +54,15 @@ public final class KvResultTable {
     private static String micros(Histogram h, double percentile) {
         return h.getTotalCount() == 0 ? "-"
                 : String.format(Locale.ROOT, "%.1f", h.getValueAtPercentile(percentile) / 1000.0);
+    }
+
+    private static String rate(double d) {
+        return Double.isNaN(d) ? "-" : String.format(Locale.ROOT, "%,.0f", d);
+    }
+
+    /** Three decimals: the shares of a slow workload are well below one in a hundred. */
+    private static String share(double d) {
+        return Double.isNaN(d) ? "-" : String.format(Locale.ROOT, "%.3f", d);
     }
 
     private static String ratio(double d) {

@@ -2,6 +2,7 @@ package org.pdpm.jobs.bench;
 
 import java.io.IOException;
 import java.util.Map;
+import java.util.OptionalLong;
 import org.pdpm.core.api.KvStore;
 
 /**
@@ -46,6 +47,18 @@ public interface StoreDeployment extends AutoCloseable {
      * they do not apply).
      */
     Map<String, Object> describe();
+
+    /**
+     * The yardstick of a run on a real fabric: single 8-byte READs pipelined from one thread with
+     * {@code depth} in flight against the deployment's first memory node, READs completed per second
+     * over {@code nanos} after a warm-up of {@code warmupNanos} (see
+     * {@link FabricBenchmark#pipelinedReadsPerSecond}). Empty where there is no fabric worth the
+     * comparison: stores off the fabric, and memory nodes in this JVM, whose READs are copies the
+     * posting thread makes at once.
+     */
+    default OptionalLong pipelinedFabricReadsPerSecond(int depth, long warmupNanos, long nanos) {
+        return OptionalLong.empty();
+    }
 
     /** Stops everything the deployment started and deletes its files. */
     @Override

@@ -47,6 +47,10 @@ import picocli.CommandLine.TypeConversionException;
             "separate compute nodes); on tcp its R memory nodes are child 'pdpm memnode' processes.",
             "RocksDB runs in a temporary directory with a synced WAL, shared by the threads, off any fabric",
             "(reported as fabric \"none\").",
+            "With --in-flight N each thread keeps up to N GETs in flight (KvStore.getAsync); PUTs stay synchronous.",
+            "On tcp, right after each run, the fabric's pipelined 8-byte READ rate from one thread at a depth of",
+            "threads x in-flight is measured against the first memory node (0.25 s warm-up, 1 s measured), and",
+            "the run's round trips per second are given as a share of it (fabric_target_ratio).",
             "Prints one JSON line per (system, threads) to stdout and a side-by-side table to stderr."
         })
 final class BenchKvCommand implements Callable<Integer> {
@@ -88,6 +92,11 @@ final class BenchKvCommand implements Callable<Integer> {
     @Option(names = "--threads", defaultValue = "1,2,4", split = ",", paramLabel = "T",
             description = "Thread counts to run, comma-separated; each is one configuration (default: ${DEFAULT-VALUE}).")
     private List<Integer> threads;
+
+    @Option(names = "--in-flight", defaultValue = "1", paramLabel = "N",
+            description = "GETs each thread keeps in flight, 1.." + KvBenchmark.MAX_IN_FLIGHT
+                    + "; 1 runs every operation synchronously (default: ${DEFAULT-VALUE}).")
+    private int inFlight;
 
     @Option(names = "--zipf", defaultValue = "0.99", paramLabel = "THETA",
             description = "Skew of the scrambled Zipfian key choice, in (0, 1) (default: ${DEFAULT-VALUE}).")
@@ -158,13 +167,15 @@ final class BenchKvCommand implements Callable<Integer> {
         require(durationMillis == null || durationMillis >= 1, "--duration-ms=" + durationMillis + " must be positive");
         require(valueBytes >= 1, "--value-size=" + valueBytes + " must be positive");
         require(threads.stream().allMatch(t -> t >= 1), "--threads=" + threads + " must all be positive");
+        require(inFlight >= 1 && inFlight <= KvBenchmark.MAX_IN_FLIGHT,
+                "--in-flight=" + inFlight + " must be 1.." + KvBenchmark.MAX_IN_FLIGHT);
         require(replication >= 1 && replication <= 3, "--replication=" + replication + " must be 1..3");
         require(uniform || (theta > 0 && theta < 1), "--zipf=" + theta + " must be in (0, 1)");
         KeyChooser chooser;
         try {
             chooser = uniform ? KeyChooser.uniform(keys) : KeyChooser.scrambledZipfian(keys, theta);
             long durationNanos = durationMillis == null ? 0 : TimeUnit.MILLISECONDS.toNanos(durationMillis);
-            return new KvBenchmark.Settings(workload, chooser, keys, valueBytes, ops, durationNanos, seed);
+            return new KvBenchmark.Settings(workload, chooser, keys, valueBytes, ops, durationNanos, seed, inFlight);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage(), e);
         }

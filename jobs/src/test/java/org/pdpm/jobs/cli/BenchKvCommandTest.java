@@ -18,7 +18,8 @@ class BenchKvCommandTest {
 
     private static final List<String> FIELDS = List.of("system", "fabric", "workload", "distribution", "zipf", "keys",
             "value_size", "replication", "threads", "ops", "seconds", "throughput_ops_per_s", "latency_us",
-            "round_trips_per_op", "seed", "machine", "metadata_server", "clients", "load_seconds");
+            "round_trips_per_op", "seed", "machine", "metadata_server", "clients", "load_seconds", "in_flight",
+            "round_trips_per_s", "fabric_pipelined_verbs_per_s", "fabric_pipeline_depth", "fabric_target_ratio");
 
     @TempDir
     Path dir;
@@ -68,6 +69,11 @@ class BenchKvCommandTest {
             assertThat(number(clover, "replication")).isEqualTo(1);
             assertThat(text(clover, "metadata_server")).isEqualTo("embedded");
             assertThat(text(clover, "clients")).isEqualTo("one per thread");
+            assertThat(number(clover, "in_flight")).isEqualTo(1);
+            assertThat(number(clover, "round_trips_per_s")).isPositive();
+            // The local fabric is no yardstick: nothing is measured there.
+            assertThat(clover).contains("\"fabric_pipelined_verbs_per_s\":null", "\"fabric_pipeline_depth\":null",
+                    "\"fabric_target_ratio\":null");
         }
         // One warm client: a GET is one READ, a PUT one WRITE and one CAS (plus a rare grant of space).
         assertThat(roundTrips(clover1, "get")).isBetween(1.0, 1.05);
@@ -81,9 +87,11 @@ class BenchKvCommandTest {
             assertThat(text(rocks, "system")).isEqualTo("rocksdb");
             assertThat(text(rocks, "fabric")).isEqualTo("none");
             assertThat(rocks).contains("\"replication\":null", "\"round_trips_per_op\":{\"get\":null,\"put\":null}",
-                    "\"metadata_server\":null", "\"clients\":\"shared\"");
+                    "\"metadata_server\":null", "\"clients\":\"shared\"", "\"round_trips_per_s\":null",
+                    "\"fabric_pipelined_verbs_per_s\":null", "\"fabric_target_ratio\":null");
         }
-        assertThat(run.err()).contains("clover/1", "clover/2", "rocksdb/1", "rocksdb/2", "throughput (ops/s)");
+        assertThat(run.err()).contains("clover/1", "clover/2", "rocksdb/1", "rocksdb/2", "throughput (ops/s)",
+                "GETs in flight", "share of fabric");
         try (InputStream png = Files.newInputStream(chart)) {
             assertThat(png.readNBytes(8)).containsExactly(0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n');
         }
@@ -114,7 +122,67 @@ class BenchKvCommandTest {
         assertThat(text(line, "workload")).isEqualTo("write-only");
         assertThat(line).contains("\"get\":null");
         assertThat(roundTrips(line, "put")).isBetween(2.0, 2.2);
+        assertThat(number(line, "fabric_pipeline_depth")).isEqualTo(1);
         assertThat(ProcessHandle.current().children().filter(ProcessHandle::isAlive)).isEmpty();
+    }
+
+    @Test
+    void inFlightGetsOnLocalDoEveryOperation() {
+        PdpmCommandTest.Run run = PdpmCommandTest.pdpm("bench", "kv", "--system", "clover", "--workload", "b",
+                "--keys", "1000", "--ops", "3000", "--threads", "1,2", "--value-size", "100", "--in-flight", "8");
+
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        List<String> lines = run.out().lines().toList();
+        assertThat(lines).hasSize(2);
+        for (String line : lines) {
+            assertThat(number(line, "in_flight")).isEqualTo(8);
+            assertThat(number(line, "ops")).isEqualTo(3000);
+            double gets = number(line, "\"op_counts\":\\{\"get\"");
+            double puts = number(line, "\"op_counts\":\\{\"get\":[0-9]+,\"put\"");
+            assertThat(gets + puts).isEqualTo(3000);
+            // Workload B: 5 % updates.
+            assertThat(puts).isBetween(90.0, 210.0);
+            assertThat(roundTrips(line, "get")).isBetween(1.0, 2.0);
+            assertThat(number(line, "round_trips_per_s")).isPositive();
+            assertThat(line).contains("\"fabric_pipelined_verbs_per_s\":null");
+        }
+        assertThat(run.err()).containsPattern("GETs in flight +8 +8");
+    }
+
+    @Test
+    void inFlightGetsOnTcpAreHeldAgainstTheFabricsPipelineAtTheSameDepth() {
+        PdpmCommandTest.Run run = PdpmCommandTest.pdpm("bench", "kv", "--system", "clover", "--fabric", "tcp",
+                "--workload", "c", "--keys", "300", "--ops", "3000", "--threads", "1,2", "--value-size", "100",
+                "--in-flight", "4");
+
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        List<String> lines = run.out().lines().toList();
+        assertThat(lines).hasSize(2);
+        for (int i = 0; i < 2; i++) {
+            String line = lines.get(i);
+            assertThat(text(line, "fabric")).isEqualTo("tcp");
+            assertThat(number(line, "in_flight")).isEqualTo(4);
+            assertThat(line).contains("\"op_counts\":{\"get\":3000,\"put\":0}");
+            assertThat(number(line, "fabric_pipeline_depth")).isEqualTo(4 * (i + 1));
+            double roundTripsPerSecond = number(line, "round_trips_per_s");
+            double fabric = number(line, "fabric_pipelined_verbs_per_s");
+            assertThat(roundTripsPerSecond).isPositive();
+            assertThat(fabric).isPositive();
+            assertThat(number(line, "fabric_target_ratio")).isCloseTo(roundTripsPerSecond / fabric,
+                    org.assertj.core.api.Assertions.within(1e-3));
+        }
+        assertThat(run.err()).contains("share of fabric", "fabric reads / s");
+        assertThat(ProcessHandle.current().children().filter(ProcessHandle::isAlive)).isEmpty();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"0", "1025", "-3"})
+    void inFlightOutsideOneToMaxIsRefusedByName(String n) {
+        PdpmCommandTest.Run run = PdpmCommandTest.pdpm("bench", "kv", "--system", "clover", "--in-flight", n);
+
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.out()).isEmpty();
+        assertThat(run.err()).startsWith("pdpm bench kv: --in-flight=" + n + " must be 1..1024");
     }
 
     @ParameterizedTest
@@ -134,7 +202,8 @@ class BenchKvCommandTest {
 
         assertThat(run.exitCode()).isZero();
         assertThat(run.out()).contains("--system", "--fabric", "--workload", "--keys", "--ops", "--duration-ms",
-                "--value-size", "--threads", "--zipf", "--uniform", "--seed", "--replication", "--out", "--chart");
+                "--value-size", "--threads", "--in-flight", "--zipf", "--uniform", "--seed", "--replication", "--out",
+                "--chart");
     }
 
     private static double roundTrips(String json, String op) {
