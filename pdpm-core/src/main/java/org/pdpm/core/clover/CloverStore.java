@@ -653,22 +653,37 @@ public final class CloverStore implements KvStore {
         long version = allocate(entry.length, op);
         writeReplicas(version, 0, entry, entry.length, op);
         Pending mine = new Pending(version, versionId, entry);
+        // After a failure the version may be linked already (a commit whose answer was lost): only a
+        // deletion that found nothing to delete knows it never will be.
+        if (!link(key, tail, mine, tombstone, op)) {
+            mine.abandon();
+        }
+    }
 
+    /** Links a written version: creates the key, or appends to its chain; false when a deletion finds nothing to delete. */
+    private boolean link(CloverKey key, Cursor tail, Pending mine, boolean tombstone, TrafficCounter op) {
         while (true) {
+            if (tail == null && tombstone) {
+                tail = lookup(key, op);
+                if (tail == null) {
+                    return false;   // removed meanwhile: nothing to delete
+                }
+            }
             if (tail == null) {
                 op.addRoundTrips(1);
                 if (mine.seq() != 1) {
                     mine.reposition(1, op);
                 }
-                MetadataService.KeyLocation loc = callMetadata(() -> metadata.create(key.bytes(), version), "create a key");
+                MetadataService.KeyLocation loc = callMetadata(() -> metadata.create(key.bytes(), mine.pointer),
+                        "create a key");
                 if (loc.created()) {
                     cursors.put(key, mine.cursor());
-                    return;
+                    return true;
                 }
                 tail = Cursor.unverified(loc.tail());
             }
             if (append(key, tail, mine, op)) {
-                return;
+                return true;
             }
             // The chain could not be followed from there: ask the server where it ends now.
             cursors.remove(key);
@@ -694,6 +709,20 @@ public final class CloverStore implements KvStore {
 
         Cursor cursor() {
             return new Cursor(pointer, versionId, seq());
+        }
+
+        /**
+         * Marks the version unlinked, so that its block can be reused: it was written but will never
+         * be linked. Best effort: a failure here only keeps the block from being reused.
+         */
+        void abandon() {
+            byte[] unlinked = new byte[8];
+            LONG.set(unlinked, 0, EntryLayout.UNLINKED);
+            try {
+                writeReplicas(pointer, EntryLayout.NEXT_OFFSET, unlinked, 8, new TrafficCounter());
+            } catch (RuntimeException e) {
+                LOG.debug("an abandoned version could not be marked unlinked: {}", e.toString());
+            }
         }
 
         /** Rewrites the header (checksum to seq) on every replica: one round trip. */

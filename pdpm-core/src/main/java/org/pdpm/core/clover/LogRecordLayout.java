@@ -16,13 +16,16 @@ import java.util.zip.CRC32C;
  *
  *  CLIENT  payload: u64 clientId
  *  BLOCK   payload: u64 clientId | u32 group | u64 blockIndex
- *  KEY     payload: u64 head pointer | u16 keyLength | key
+ *  KEY     payload: u64 head pointer | u32 slot | u16 keyLength | key
+ *  REMOVE  payload: u32 slot | u16 keyLength | key (the key left the index; its slot is free)
  *  SEAL    payload: u32 group | u64 blockIndex | u32 usedBytes
  *  LINEAGE payload: u32 lineage | i32 parent (-1: a root) | u64 forkEpoch
  *  DROP    payload: u32 lineage
  *  PIN     payload: u32 lineage | u64 epoch | u16 ownerLength | owner (UTF-8)
  *  UNPIN   payload: as PIN
  *  OUT     payload: u32 node (taken out of service for good)
+ *  START   payload: u64 generation (the first record of a half of the log area)
+ *  NEXT    payload: u32 group | u64 next fresh block index (in snapshots)
  * </pre>
  *
  * The crc covers bytes 8..length, and sequence numbers run 1, 2, 3… from the log's start, so replay
@@ -45,6 +48,9 @@ final class LogRecordLayout {
     static final byte PIN = 7;
     static final byte UNPIN = 8;
     static final byte OUT = 9;
+    static final byte REMOVE = 10;
+    static final byte START = 11;
+    static final byte NEXT = 12;
 
     private static final VarHandle SHORT = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
@@ -74,11 +80,33 @@ final class LogRecordLayout {
         return seal(r);
     }
 
-    static byte[] key(long seq, long head, byte[] key) {
-        byte[] r = frame(seq, KEY, 10 + key.length);
+    static byte[] key(long seq, long head, long slot, byte[] key) {
+        byte[] r = frame(seq, KEY, 14 + key.length);
         LONG.set(r, PAYLOAD_OFFSET, head);
-        SHORT.set(r, PAYLOAD_OFFSET + 8, (short) key.length);
-        System.arraycopy(key, 0, r, PAYLOAD_OFFSET + 10, key.length);
+        INT.set(r, PAYLOAD_OFFSET + 8, (int) slot);
+        SHORT.set(r, PAYLOAD_OFFSET + 12, (short) key.length);
+        System.arraycopy(key, 0, r, PAYLOAD_OFFSET + 14, key.length);
+        return seal(r);
+    }
+
+    static byte[] remove(long seq, long slot, byte[] key) {
+        byte[] r = frame(seq, REMOVE, 6 + key.length);
+        INT.set(r, PAYLOAD_OFFSET, (int) slot);
+        SHORT.set(r, PAYLOAD_OFFSET + 4, (short) key.length);
+        System.arraycopy(key, 0, r, PAYLOAD_OFFSET + 6, key.length);
+        return seal(r);
+    }
+
+    static byte[] start(long seq, long generation) {
+        byte[] r = frame(seq, START, 8);
+        LONG.set(r, PAYLOAD_OFFSET, generation);
+        return seal(r);
+    }
+
+    static byte[] next(long seq, int group, long nextBlock) {
+        byte[] r = frame(seq, NEXT, 12);
+        INT.set(r, PAYLOAD_OFFSET, group);
+        LONG.set(r, PAYLOAD_OFFSET + 4, nextBlock);
         return seal(r);
     }
 

@@ -1,5 +1,6 @@
 package org.pdpm.core.clover;
 
+import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.IntPredicate;
@@ -17,8 +18,16 @@ import org.pdpm.rdma.api.TrafficCounter;
 /**
  * The metadata server's write-ahead log, kept in the log area of every node of replica group 0:
  * an append writes and flushes the record on all of them that are in service, in one round trip,
- * and returns only once every copy is durable. A node taken out of service keeps a log that stops
- * short; replay therefore reads the longest log group 0 holds.
+ * and returns only once every copy is durable.
+ *
+ * <p>The area is two halves. The live one starts with a START record naming its generation; when
+ * it fills up, the server writes a snapshot of its state (as ordinary records) into the other half,
+ * and only then that half's START record, one generation higher: that single write switches the
+ * log, so a crash during compaction leaves the old half live. Sequence numbers never restart, so
+ * records left over from an older generation further in a half can never pass for new ones.
+ *
+ * <p>A node taken out of service keeps a log that stops short; replay therefore reads, among
+ * group 0's reachable nodes, the log of the highest generation and then the longest.
  */
 final class MetadataLog {
 
@@ -27,34 +36,89 @@ final class MetadataLog {
         void visit(byte type, byte[] buffer, int payloadAt);
     }
 
+    /** The live half cannot take the record: the caller compacts and appends again. */
+    static final class FullException extends RuntimeException {
+        FullException() {
+            super("the metadata log's live half is full", null, false, false);
+        }
+    }
+
+    /** Where one node's log stands: its live half, generation and valid length. */
+    private record Extent(int half, long generation, long firstSeq, long length) {}
+
     private final PoolNodes nodes;
     private final PoolLayout layout;
     private final IntPredicate inService;
+    private final long halfBytes;
     private final TrafficCounter traffic = new TrafficCounter();
+    private int half;
+    private long generation;
     private long nextSeq = 1;
     private long tail;
+    private int lastLength;
+    private int source;
 
     MetadataLog(PoolNodes nodes, PoolLayout layout, IntPredicate inService) {
         this.nodes = nodes;
         this.layout = layout;
         this.inService = inService;
+        this.halfBytes = layout.logBytes() / 2 / 8 * 8;
+    }
+
+    private long halfOffset(int h) {
+        return layout.logOffset() + h * halfBytes;
     }
 
     /**
      * Appends the record {@code encode} builds for the next sequence number, durably on every log
-     * replica in service. Fails with {@link SpaceExhaustedException} when the log area is full, and
+     * replica in service. Fails with {@link FullException} when the live half cannot take it, and
      * with {@link UnreachableReplicasException} when some replica did not answer: the record is then
      * not appended, and the caller may take those nodes out of service and append again.
      */
     synchronized void append(LongFunction<byte[]> encode) {
         byte[] record = encode.apply(nextSeq);
-        if (tail + record.length > layout.logBytes()) {
-            throw new SpaceExhaustedException("the metadata log is full (" + layout.logBytes()
-                    + " bytes); the pool needs a larger log area");
+        if (tail + record.length > halfBytes) {
+            throw new FullException();
         }
-        writeEverywhere(layout.logOffset() + tail, record);
+        writeEverywhere(halfOffset(half) + tail, record);
         tail += record.length;
+        lastLength = record.length;
         nextSeq++;
+    }
+
+    /**
+     * Writes {@code snapshot} (records built for consecutive sequence numbers) into the other half,
+     * then that half's START record: from then on it is the live half. Fails with
+     * {@link SpaceExhaustedException} when the snapshot does not fit a half.
+     */
+    synchronized void compact(List<LongFunction<byte[]>> snapshot) {
+        int other = 1 - half;
+        long startSeq = nextSeq;
+        byte[] start = LogRecordLayout.start(startSeq, generation + 1);
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        long seq = startSeq + 1;
+        for (LongFunction<byte[]> r : snapshot) {
+            body.writeBytes(r.apply(seq++));
+        }
+        long length = start.length + (long) body.size();
+        if (length > halfBytes) {
+            throw new SpaceExhaustedException("the metadata log cannot hold the server's state: a snapshot takes "
+                    + length + " bytes and each half of the log area holds " + halfBytes + "; format the pool with a"
+                    + " larger log");
+        }
+        byte[] bytes = body.toByteArray();
+        for (int from = 0; from < bytes.length; from += FabricLimits.MAX_TRANSFER_BYTES) {
+            int n = Math.min(FabricLimits.MAX_TRANSFER_BYTES, bytes.length - from);
+            byte[] chunk = new byte[n];
+            System.arraycopy(bytes, from, chunk, 0, n);
+            writeEverywhere(halfOffset(other) + start.length + from, chunk);
+        }
+        writeEverywhere(halfOffset(other), start);
+        half = other;
+        generation++;
+        tail = length;
+        nextSeq = seq;
+        lastLength = 0;
     }
 
     private void writeEverywhere(long offset, byte[] record) {
@@ -93,18 +157,20 @@ final class MetadataLog {
     }
 
     /**
-     * Reads the longest log among group 0's connected nodes and hands every valid record to
-     * {@code visitor}. Nothing is written: the caller first checks that no node it cannot reach may
-     * hold a longer log, then calls {@link #repairLastRecord}.
+     * Reads, among group 0's connected nodes, the log of the highest generation and then the
+     * longest, and hands every valid record after its START to {@code visitor}. A pool whose log
+     * was never started gets a START record first. Nothing else is written: the caller first checks
+     * that no node it cannot reach may hold a longer log, then calls {@link #repairLastRecord}.
      */
     synchronized void replay(RecordVisitor visitor) {
-        int source = -1;
-        long longest = -1;
+        source = -1;
+        Extent best = null;
         for (int n = 0; n < layout.replication(); n++) {
             if (nodes.isConnected(n)) {
-                long bytes = layout.replication() == 1 ? 0 : scan(n, (type, b, at) -> { });
-                if (bytes > longest) {
-                    longest = bytes;
+                Extent e = extent(n);
+                if (best == null || (e != null && (e.generation() > best.generation()
+                        || (e.generation() == best.generation() && e.length() > best.length())))) {
+                    best = e;
                     source = n;
                 }
             }
@@ -112,27 +178,59 @@ final class MetadataLog {
         if (source < 0) {
             throw new StoreUnavailableException("no node of group 0 can be reached: the metadata log cannot be read");
         }
-        nextSeq = 1;
-        tail = scan(source, visitor);
-        this.source = source;
+        if (best == null) {
+            half = 0;
+            generation = 1;
+            nextSeq = 1;
+            tail = 0;
+            append(seq -> LogRecordLayout.start(seq, 1));
+            lastLength = 0;
+            return;
+        }
+        half = best.half();
+        generation = best.generation();
+        tail = scan(source, half, best.firstSeq(), visitor);
+    }
+
+    /** The node's live half: the valid START of the highest generation, and how long its log runs; null when none. */
+    private Extent extent(int node) {
+        Extent best = null;
+        for (int h = 0; h < 2; h++) {
+            byte[] head = nodes.connection(node).read(nodes.region(node), halfOffset(h),
+                    (int) Math.min(64, halfBytes));
+            long seq = LogRecordLayout.long8(head, LogRecordLayout.SEQ_OFFSET);
+            if (LogRecordLayout.validLength(head, 0, head.length, seq) == 0 || LogRecordLayout.type(head, 0)
+                    != LogRecordLayout.START) {
+                continue;
+            }
+            long gen = LogRecordLayout.long8(head, LogRecordLayout.PAYLOAD_OFFSET);
+            if (best == null || gen > best.generation()) {
+                best = new Extent(h, gen, seq, 0);
+            }
+        }
+        if (best == null) {
+            return null;
+        }
+        long length = layout.replication() == 1 ? 0 : scan(node, best.half(), best.firstSeq(), (type, b, at) -> { });
+        return new Extent(best.half(), best.generation(), best.firstSeq(), length);
     }
 
     /** Makes the last record replayed durable on every replica in service: a crash may have left it on some. */
     synchronized void repairLastRecord() {
         if (lastLength > 0) {
-            byte[] last = nodes.connection(source).read(nodes.region(source), layout.logOffset() + tail - lastLength,
+            byte[] last = nodes.connection(source).read(nodes.region(source), halfOffset(half) + tail - lastLength,
                     lastLength);
-            writeEverywhere(layout.logOffset() + tail - lastLength, last);
+            writeEverywhere(halfOffset(half) + tail - lastLength, last);
         }
     }
 
-    private int lastLength;
-    private int source;
-
-    /** Visits the valid records of {@code node}'s log; returns its length in bytes and leaves nextSeq after it. */
-    private long scan(int node, RecordVisitor visitor) {
-        nextSeq = 1;
-        int chunk = (int) Math.min(FabricLimits.MAX_TRANSFER_BYTES, layout.logBytes());
+    /**
+     * Visits the valid records after the START of {@code node}'s half {@code h}; returns the log's
+     * length in bytes and leaves nextSeq after it.
+     */
+    private long scan(int node, int h, long firstSeq, RecordVisitor visitor) {
+        nextSeq = firstSeq;
+        int chunk = (int) Math.min(FabricLimits.MAX_TRANSFER_BYTES, halfBytes);
         byte[] buf = new byte[0];
         long bufBase = 0;
         long at = 0;
@@ -141,12 +239,12 @@ final class MetadataLog {
             int inBuf = (int) (at - bufBase);
             int available = buf.length - inBuf;
             int announced = LogRecordLayout.announcedLength(buf, inBuf, available);
-            if (available < LogRecordLayout.PAYLOAD_OFFSET || (announced > available && bufBase + buf.length < layout.logBytes())) {
-                int n = (int) Math.min(Math.max(chunk, announced), layout.logBytes() - at);
+            if (available < LogRecordLayout.PAYLOAD_OFFSET || (announced > available && bufBase + buf.length < halfBytes)) {
+                int n = (int) Math.min(Math.max(chunk, announced), halfBytes - at);
                 if (n <= 0) {
                     break;
                 }
-                buf = nodes.connection(node).read(nodes.region(node), layout.logOffset() + at, n);
+                buf = nodes.connection(node).read(nodes.region(node), halfOffset(h) + at, n);
                 bufBase = at;
                 inBuf = 0;
                 available = buf.length;
@@ -155,7 +253,9 @@ final class MetadataLog {
             if (length == 0) {
                 break;
             }
-            visitor.visit(LogRecordLayout.type(buf, inBuf), buf, inBuf + LogRecordLayout.PAYLOAD_OFFSET);
+            if (at > 0) {
+                visitor.visit(LogRecordLayout.type(buf, inBuf), buf, inBuf + LogRecordLayout.PAYLOAD_OFFSET);
+            }
             lastLength = length;
             at += length;
             nextSeq++;
@@ -165,6 +265,15 @@ final class MetadataLog {
 
     synchronized long usedBytes() {
         return tail;
+    }
+
+    /** Bytes one half of the log area holds. */
+    long halfBytes() {
+        return halfBytes;
+    }
+
+    synchronized long generation() {
+        return generation;
     }
 
     TrafficCounter traffic() {

@@ -90,10 +90,13 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
      */
     private static final class KeyState {
         final long index;
-        long head;
+        /** Written under the key's lock; read without it by compaction (lock order: key, then server). */
+        volatile long head;
         long tail;
         long tailSeq;
         boolean keepsOlder;
+        /** Taken out of the index; a thread that found this state before must look the key up again. */
+        boolean removed;
 
         KeyState(long index, long head) {
             this.index = index;
@@ -135,6 +138,9 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
     private final long graceNanos;
     private final AtomicInteger groupCursor = new AtomicInteger();
     private long nextClientId = 1;
+    /** Shortcut slots: never used from {@code nextSlot} on; below it, those of removed keys are free. */
+    private long nextSlot;
+    private final java.util.TreeSet<Long> freeSlots = new java.util.TreeSet<>();
     private final Map<Integer, LineageNode> lineages = new HashMap<>();
     private final TreeMap<PinPoint, Set<String>> pins = new TreeMap<>(
             (a, b) -> a.lineage() != b.lineage() ? Integer.compare(a.lineage(), b.lineage()) : Long.compare(a.epoch(), b.epoch()));
@@ -206,7 +212,7 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
 
     /** Starts every key's chain at its durable shortcut, where one was written. */
     private void loadShortcuts() {
-        KeyState[] byIndex = new KeyState[index.size()];
+        KeyState[] byIndex = new KeyState[(int) nextSlot];
         for (KeyState k : index.values()) {
             byIndex[(int) k.index] = k;
         }
@@ -216,7 +222,7 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
             byte[] words = readFromAnyReplica(0, layout.shortcutOffset(from), n * 8);
             for (int i = 0; i < n; i++) {
                 long shortcut = LogRecordLayout.long8(words, i * 8);
-                if (shortcut != Pointer.NULL) {
+                if (shortcut != Pointer.NULL && byIndex[from + i] != null) {
                     byIndex[from + i].head = shortcut;
                     byIndex[from + i].tail = shortcut;
                 }
@@ -337,9 +343,25 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
             }
             case LogRecordLayout.KEY -> {
                 long head = LogRecordLayout.long8(b, at);
-                int length = LogRecordLayout.unsignedShort(b, at + 8);
-                index.put(new CloverKey(Arrays.copyOfRange(b, at + 10, at + 10 + length)),
-                        new KeyState(index.size(), head));
+                long slot = Integer.toUnsignedLong(LogRecordLayout.int4(b, at + 8));
+                int length = LogRecordLayout.unsignedShort(b, at + 12);
+                index.put(new CloverKey(Arrays.copyOfRange(b, at + 14, at + 14 + length)), new KeyState(slot, head));
+                freeSlots.remove(slot);
+                for (long s = nextSlot; s < slot; s++) {
+                    freeSlots.add(s);
+                }
+                nextSlot = Math.max(nextSlot, slot + 1);
+            }
+            case LogRecordLayout.REMOVE -> {
+                long slot = Integer.toUnsignedLong(LogRecordLayout.int4(b, at));
+                int length = LogRecordLayout.unsignedShort(b, at + 4);
+                index.remove(new CloverKey(Arrays.copyOfRange(b, at + 6, at + 6 + length)));
+                freeSlots.add(slot);
+                nextSlot = Math.max(nextSlot, slot + 1);
+            }
+            case LogRecordLayout.NEXT -> {
+                int group = LogRecordLayout.int4(b, at);
+                nextBlock[group] = Math.max(nextBlock[group], LogRecordLayout.long8(b, at + 4));
             }
             case LogRecordLayout.OUT -> {
                 out.add(LogRecordLayout.int4(b, at));
@@ -385,12 +407,15 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
 
     @Override
     public KeyLocation lookup(byte[] key) {
-        KeyState k = index.get(new CloverKey(key));
+        CloverKey ck = new CloverKey(key);
+        KeyState k = index.get(ck);
         if (k == null) {
             return null;
         }
         synchronized (k) {
-            followToTail(k);
+            if (k.removed || !followToTail(ck, k)) {
+                return null;
+            }
             return new KeyLocation(key.clone(), k.head, k.tail, false);
         }
     }
@@ -399,11 +424,16 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
      * Walks the key's chain from its known tail to the real one, reading only headers; from the
      * head again when the known tail has been collected meanwhile.
      */
-    private void followToTail(KeyState k) {
+    private boolean followToTail(CloverKey key, KeyState k) {
         for (int hop = 0; hop < MAX_LOOKUP_HOPS; hop++) {
             EntryLayout.Header h = readHeader(k.tail);
             if (h.isUnlinked()) {
                 if (k.tail == k.head) {
+                    if (h.tombstone() && k.head == durableHead(k)) {
+                        // Sealed for removal by a server that stopped before logging it: finish.
+                        logRemoval(key, k, k.head);
+                        return false;
+                    }
                     reloadHead(k);
                 }
                 k.tail = k.head;
@@ -411,16 +441,22 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
             }
             k.tailSeq = h.seq();
             if (h.isTail()) {
-                return;
+                return true;
             }
             k.tail = h.next();
         }
+        return true;
+    }
+
+    private long durableHead(KeyState k) {
+        long word = LogRecordLayout.long8(readFromAnyReplica(0, layout.shortcutOffset(k.index), 8), 0);
+        return word == Pointer.NULL ? k.head : word;
     }
 
     /** The head went unlinked under this server (only another server could do that): read the durable one. */
     private void reloadHead(KeyState k) {
-        long durable = LogRecordLayout.long8(readFromAnyReplica(0, layout.shortcutOffset(k.index), 8), 0);
-        if (durable == k.head || durable == Pointer.NULL) {
+        long durable = durableHead(k);
+        if (durable == k.head) {
             throw new IllegalStateException("the head " + Pointer.toString(k.head) + " of a key's chain is unlinked: "
                     + "is another metadata server running on this pool?");
         }
@@ -465,14 +501,29 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
                     throw new SpaceExhaustedException("the pool's shortcut table holds at most " + layout.maxKeys()
                             + " keys");
                 }
-                appendLog(seq -> LogRecordLayout.key(seq, head, k.bytes()));
-                index.put(k, new KeyState(index.size(), head));
+                Long reused = freeSlots.pollFirst();
+                long slot = reused != null ? reused : nextSlot++;
+                try {
+                    if (reused != null) {
+                        // A restarted server must not start the new key from the old one's head.
+                        RoundTrip clear = RoundTrip.on(new TrafficCounter());
+                        postShortcut(clear, slot, Pointer.NULL);
+                        awaitOrReport(clear);
+                    }
+                    appendLog(seq -> LogRecordLayout.key(seq, head, slot, k.bytes()));
+                } catch (RuntimeException e) {
+                    freeSlots.add(slot);
+                    throw e;
+                }
+                index.put(k, new KeyState(slot, head));
                 return new KeyLocation(key, head, head, true);
             }
         }
         // A key's lock is never taken inside the server's: collections take them the other way round.
         synchronized (existing) {
-            followToTail(existing);
+            if (existing.removed || !followToTail(k, existing)) {
+                return create(key, head);   // removed meanwhile: create it anew
+            }
             return new KeyLocation(key, existing.head, existing.tail, false);
         }
     }
@@ -485,11 +536,14 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
             return;
         }
         synchronized (k) {
+            if (k.removed) {
+                return;
+            }
             if (tailSeq > k.tailSeq) {
                 k.tail = tail;
                 k.tailSeq = tailSeq;
             }
-            collect(k);
+            collect(ck, k);
         }
     }
 
@@ -507,7 +561,9 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
                 }
                 try {
                     synchronized (k) {
-                        collect(k);
+                        if (!k.removed) {
+                            collect(key, k);
+                        }
                     }
                 } catch (RuntimeException e) {
                     LOG.warn("collecting key '{}' failed; it is retried on its next overwrite: {}", key, e.toString());
@@ -526,7 +582,7 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
      * its space is reused only after every entry of its block is unlinked and a grace period.
      * Caller holds the key's lock.
      */
-    private void collect(KeyState k) {
+    private void collect(CloverKey key, KeyState k) {
         List<Long> chain = new ArrayList<>();
         List<EntryLayout.Header> headers = new ArrayList<>();
         long at = k.head;
@@ -562,11 +618,18 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
             kept += b ? 1 : 0;
         }
         k.keepsOlder = kept > 1;
-        if (headers.get(n - 1).isTail() && k.tailSeq < headers.get(n - 1).seq()) {
+        EntryLayout.Header last = headers.get(n - 1);
+        if (last.isTail() && k.tailSeq < last.seq()) {
             k.tail = chain.get(n - 1);
-            k.tailSeq = headers.get(n - 1).seq();
+            k.tailSeq = last.seq();
         }
+        // A tombstone that every view sees as the key's newest version (or that no view sees, with
+        // nothing older kept): the key is absent everywhere, and leaves the index.
+        boolean removable = kept == 1 && last.isTail() && last.tombstone();
         if (kept == n) {
+            if (removable) {
+                removeKey(key, k, chain.get(n - 1), last);
+            }
             return;
         }
         RoundTrip relink = RoundTrip.on(new TrafficCounter());
@@ -613,6 +676,52 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
                 }
             }
         }
+        if (removable) {
+            removeKey(key, k, chain.get(n - 1), last);
+        }
+    }
+
+    /**
+     * Seals the key's only version, a tombstone, with one CAS from its open marker to
+     * {@link EntryLayout#UNLINKED} (a writer appending at that moment wins or loses cleanly, and a
+     * writer that loses asks the server and creates the key anew), then logs the removal. A server
+     * that stops between the two finishes the removal when it next looks the key up.
+     * Caller holds the key's lock.
+     */
+    private void removeKey(CloverKey key, KeyState k, long tombstone, EntryLayout.Header h) {
+        List<Integer> replicas = inService(Pointer.group(tombstone));
+        long word = Pointer.offset(tombstone) + EntryLayout.NEXT_OFFSET;
+        Batch cas = new Batch(2);
+        cas.compareAndSwap(nodes.region(replicas.get(0)), word, EntryLayout.openMarker(h.versionId()),
+                EntryLayout.UNLINKED);
+        cas.flush(nodes.region(replicas.get(0)), word, 8);
+        RoundTrip seal = RoundTrip.on(new TrafficCounter());
+        CompletableFuture<BatchResult> sealed = seal.post(nodes.connection(replicas.get(0)), cas);
+        awaitOrReport(seal);
+        if (!sealed.join().swapped(0)) {
+            return;   // a writer linked a new version first: the key lives on
+        }
+        byte[] unlinked = new byte[8];
+        LONG.set(unlinked, 0, EntryLayout.UNLINKED);
+        RoundTrip backups = RoundTrip.on(new TrafficCounter());
+        for (int node : replicas.subList(1, replicas.size())) {
+            Batch b = new Batch(2);
+            b.write(nodes.region(node), word, unlinked);
+            b.flush(nodes.region(node), word, 8);
+            backups.post(nodes.connection(node), b);
+        }
+        awaitOrReport(backups);
+        logRemoval(key, k, tombstone);
+    }
+
+    private void logRemoval(CloverKey key, KeyState k, long tombstone) {
+        synchronized (this) {
+            appendLog(seq -> LogRecordLayout.remove(seq, k.index, key.bytes()));
+            index.remove(key, k);
+            freeSlots.add(k.index);
+            countUnlinked(tombstone);
+        }
+        k.removed = true;
     }
 
     /** CAS on the primary (the commit of the relink), plain writes to the backups; each flushed. */
@@ -905,6 +1014,7 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
 
     /** Appends to the log; replicas that do not answer are taken out of service, and the append retried. */
     private synchronized void appendLog(java.util.function.LongFunction<byte[]> encode) {
+        boolean compacted = false;
         while (true) {
             try {
                 log.append(encode);
@@ -913,8 +1023,97 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
                 for (int n : e.nodes()) {
                     takeOut(n, e);
                 }
+            } catch (MetadataLog.FullException full) {
+                if (compacted) {
+                    throw new SpaceExhaustedException("the metadata log is full right after compaction; the pool needs"
+                            + " a larger log area");
+                }
+                compactLog();
+                compacted = true;
             }
         }
+    }
+
+    /**
+     * Writes the server's whole state as records into the other half of the log area, which then
+     * becomes the live one. Everything the log ever held is in it: clients, blocks and their
+     * seals, keys with their slots and heads, lineages, pins and nodes out of service.
+     */
+    private synchronized void compactLog() {
+        long start = System.nanoTime();
+        while (true) {
+            List<java.util.function.LongFunction<byte[]>> records = snapshot();
+            try {
+                log.compact(records);
+                LOG.info("compacted the metadata log of pool {} into {} records ({} bytes, generation {}) in {} ms",
+                        layout.poolId(), records.size() + 1, log.usedBytes(), log.generation(),
+                        (System.nanoTime() - start) / 1_000_000);
+                return;
+            } catch (UnreachableReplicasException e) {
+                // Out in the snapshot itself: durable with it, or not at all if the switch never happens.
+                for (int n : e.nodes()) {
+                    if (inService(n / layout.replication()).size() == 1) {
+                        throw new StoreUnavailableException("memory node " + nodes.address(n) + " does not answer and"
+                                + " is the last node in service of replica group 0: the metadata log cannot be written", e);
+                    }
+                    synchronized (out) {
+                        out.add(n);
+                        membershipVersion++;
+                    }
+                    nodes.disconnect(n);
+                }
+            }
+        }
+    }
+
+    /** The server's state as log records, in an order replay can apply. */
+    private List<java.util.function.LongFunction<byte[]>> snapshot() {
+        List<java.util.function.LongFunction<byte[]>> records = new ArrayList<>();
+        long lastClient = nextClientId - 1;
+        records.add(seq -> LogRecordLayout.client(seq, lastClient));
+        for (int g = 0; g < nextBlock.length; g++) {
+            int group = g;
+            long next = nextBlock[g];
+            records.add(seq -> LogRecordLayout.next(seq, group, next));
+        }
+        for (Map.Entry<Long, BlockUsage> e : usage.entrySet()) {
+            int group = (int) (e.getKey() >>> 40);
+            long block = e.getKey() & ((1L << 40) - 1);
+            long used = e.getValue().usedBytes;
+            records.add(seq -> LogRecordLayout.block(seq, 0, group, block));
+            if (used >= 0) {
+                records.add(seq -> LogRecordLayout.seal(seq, group, block, (int) used));
+            }
+        }
+        for (FreeBlock f : freeBlocks) {
+            // Sealed with nothing used: a restarted server reclaims it at once, as it is now.
+            records.add(seq -> LogRecordLayout.block(seq, 0, f.group(), f.index()));
+            records.add(seq -> LogRecordLayout.seal(seq, f.group(), f.index(), 0));
+        }
+        for (Map.Entry<CloverKey, KeyState> e : index.entrySet()) {
+            byte[] key = e.getKey().bytes();
+            // A head read a moment late is harmless: a moved head is in the shortcut table, which wins.
+            long head = e.getValue().head;
+            long slot = e.getValue().index;
+            records.add(seq -> LogRecordLayout.key(seq, head, slot, key));
+        }
+        for (long slot : freeSlots) {
+            records.add(seq -> LogRecordLayout.remove(seq, slot, new byte[0]));
+        }
+        lineages.forEach((id, l) -> {
+            if (id != ROOT_LINEAGE) {
+                records.add(seq -> LogRecordLayout.lineage(seq, id, l.parent, l.forkEpoch));
+            }
+            if (!l.live) {
+                records.add(seq -> LogRecordLayout.drop(seq, id));
+            }
+        });
+        pins.forEach((point, owners) -> owners.forEach(o -> records.add(seq -> LogRecordLayout.pin(seq,
+                LogRecordLayout.PIN, point.lineage(), point.epoch(), o.getBytes(StandardCharsets.UTF_8)))));
+        for (int n : out) {
+            records.add(seq -> LogRecordLayout.out(seq, n));
+        }
+        return records;
     }
 
     /** Waits for a round trip; a node that did not answer is checked and maybe taken out, and the caller fails. */
@@ -1114,6 +1313,11 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
 
     public long logBytesUsed() {
         return log.usedBytes();
+    }
+
+    /** How many times the log has been compacted over the pool's life, plus one. */
+    public long logGeneration() {
+        return log.generation();
     }
 
     /** Blocks reclaimed and waiting (or ready) to be handed out again. */

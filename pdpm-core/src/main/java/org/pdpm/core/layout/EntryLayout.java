@@ -142,7 +142,7 @@ public final class EntryLayout {
     }
 
     /** What the metadata server needs of a version to collect it: its header alone. */
-    public record Header(long next, int lineage, long epoch, long versionId, long seq) {
+    public record Header(long next, int lineage, long epoch, long versionId, long seq, boolean tombstone) {
         public boolean isTail() {
             return EntryLayout.isTail(next);
         }
@@ -156,7 +156,7 @@ public final class EntryLayout {
     public static Header header(byte[] bytes) {
         return new Header((long) LONG.get(bytes, NEXT_OFFSET), (int) INT.get(bytes, LINEAGE_OFFSET),
                 (long) LONG.get(bytes, EPOCH_OFFSET), (long) LONG.get(bytes, VERSION_OFFSET),
-                (long) LONG.get(bytes, SEQ_OFFSET));
+                (long) LONG.get(bytes, SEQ_OFFSET), ((short) SHORT.get(bytes, FLAGS_OFFSET) & FLAG_TOMBSTONE) != 0);
     }
 
     public static Entry decode(byte[] e) {

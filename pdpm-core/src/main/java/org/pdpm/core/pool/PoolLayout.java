@@ -28,7 +28,7 @@ public record PoolLayout(UUID poolId, int nodeCount, int replication, long regio
                          long logBytes, long maxKeys, long dataOffset, int blockBytes) {
 
     public static final long MAGIC = 0x4c4f4f504d504450L; // "PDPMPOOL" little-endian
-    public static final int FORMAT_VERSION = 2;
+    public static final int FORMAT_VERSION = 3;
     public static final int SUPERBLOCK_BYTES = 4096;
 
     private static final int MAGIC_OFFSET = 0;

@@ -119,10 +119,9 @@ class CloverCrashPointTest {
             }
             w.writer.drainNotices();
         };
-        long verbs = countVerbs(replication, w -> {
-            prepare.accept(w);
-            return w;
-        }, overwrite, World::metadataClient);
+        World counted = new World(replication, 1);
+        prepare.accept(counted);
+        long verbs = countVerbs(counted, overwrite, World::metadataClient);
         assertThat(verbs).as("verbs of a collection: headers read, then link or head, then unlink, each flushed")
                 .isEqualTo((pinned ? 3 : 2) + 4L * replication);
         for (long k = 0; k <= verbs; k++) {
@@ -153,6 +152,61 @@ class CloverCrashPointTest {
         return out;
     }
 
+    /** A delete's collection seals the key's only version, a tombstone, then logs its removal. */
+    @ParameterizedTest(name = "R={0} power loss {1}")
+    @MethodSource("metadataCases")
+    void everyCrashPointOfAKeyRemovalLeavesTheKeyAbsentAndWritable(int replication, Loss loss) {
+        Consumer<World> delete = w -> {
+            w.writer.delete(K);
+            w.writer.drainNotices();
+        };
+        long verbs = countVerbs(replication, delete, World::metadataClient);
+        assertThat(verbs).as("verbs of a delete's collection and removal").isGreaterThan(0);
+        for (long k = 0; k <= verbs; k++) {
+            World w = new World(replication, 4000 + k);
+            w.metadataClient.crashAfterVerbs(w.metadataClient.verbsPosted() + k);
+            w.writer.delete(K);   // acknowledged: the removal runs behind it, on a notice
+            w.writer.drainNotices();
+            w.recover(loss);
+            String where = "R=" + replication + " loss=" + loss + " k=" + k;
+            assertThat(w.reader.get(K)).as(where).isNull();
+            w.assertIntact(where, null);
+        }
+    }
+
+    /** Key creations fill the log's live half; the next one compacts it into the other half. */
+    @ParameterizedTest(name = "R={0} power loss {1}")
+    @MethodSource("metadataCases")
+    void everyCrashPointOfALogCompactionKeepsEveryKey(int replication, Loss loss) {
+        byte[] trigger = b("the key whose creation compacts the log, ".repeat(9));   // a record longer than the room left
+        World counted = new World(replication, 1, SMALL_LOG);
+        counted.fillLog();
+        long verbs = countVerbs(counted, w -> w.writer.put(trigger, NEW), World::metadataClient);
+        assertThat(verbs).as("verbs of a create that compacts the log").isGreaterThan(4L * replication);
+        for (long k = 0; k <= verbs; k++) {
+            World w = new World(replication, 5000 + k, SMALL_LOG);
+            int filled = w.fillLog();
+            long generation = w.metadata.logGeneration();
+            w.metadataClient.crashAfterVerbs(w.metadataClient.verbsPosted() + k);
+            boolean acknowledged = attempt(() -> w.writer.put(trigger, NEW));
+            assertThat(acknowledged).as("k=%d", k).isEqualTo(k == verbs);
+            w.recover(loss);
+            String where = "R=" + replication + " loss=" + loss + " k=" + k;
+            for (int i = 0; i < filled; i++) {
+                assertThat(w.reader.get(b("fill-" + i))).as(where + " fill-" + i)
+                        .isEqualTo(i % 10 == 0 ? b("filler " + i) : null);
+            }
+            byte[] now = w.reader.get(trigger);
+            if (acknowledged) {
+                assertThat(now).as(where).isEqualTo(NEW);
+                assertThat(w.recovered.logGeneration()).as(where).isGreaterThan(generation);
+            } else {
+                assertThat(now).as(where).isIn(null, NEW);
+            }
+            w.assertIntact(where, OLD);
+        }
+    }
+
     static List<Arguments> metadataCases() {
         List<Arguments> out = new ArrayList<>();
         for (int r = 1; r <= 2; r++) {
@@ -164,12 +218,10 @@ class CloverCrashPointTest {
     }
 
     private static long countVerbs(int replication, Consumer<World> op, java.util.function.Function<World, SimClient> who) {
-        return countVerbs(replication, w -> w, op, who);
+        return countVerbs(new World(replication, 1), op, who);
     }
 
-    private static long countVerbs(int replication, java.util.function.UnaryOperator<World> prepare, Consumer<World> op,
-                                   java.util.function.Function<World, SimClient> who) {
-        World w = prepare.apply(new World(replication, 1));
+    private static long countVerbs(World w, Consumer<World> op, java.util.function.Function<World, SimClient> who) {
         SimClient c = who.apply(w);
         long before = c.verbsPosted();
         op.accept(w);
@@ -193,8 +245,20 @@ class CloverCrashPointTest {
         return s.getBytes(StandardCharsets.UTF_8);
     }
 
+    /** A log area of 8 KiB: halves of 4 KiB that a few dozen key creations fill. */
+    private static final long SMALL_LOG = 8 << 10;
+
+    /** Worlds built by the running test; each holds simulated nodes, so they are closed after it. */
+    private static final List<World> WORLDS = new ArrayList<>();
+
+    @org.junit.jupiter.api.AfterEach
+    void closeWorlds() {
+        WORLDS.forEach(World::close);
+        WORLDS.clear();
+    }
+
     /** A pool with a metadata server, a writer and a racer that have each written before. */
-    private static final class World {
+    private static final class World implements AutoCloseable {
         final SimFabric sim;
         final List<NodeAddress> nodes = new ArrayList<>();
         final MetadataServer.Options options;
@@ -204,13 +268,19 @@ class CloverCrashPointTest {
         final CloverStore writer;
         final CloverStore racer;
         CloverStore reader;
+        MetadataServer recovered;
 
         World(int replication, long seed) {
+            this(replication, seed, 256 << 10);
+        }
+
+        World(int replication, long seed, long logBytes) {
             sim = SimFabric.builder().seed(seed).build();
             for (int i = 0; i < replication; i++) {
                 nodes.add(sim.addNode(2 << 20));
             }
-            options = new MetadataServer.Options(replication, 256 << 10, 1 << 10, 64 << 10, 50);
+            WORLDS.add(this);
+            options = new MetadataServer.Options(replication, logBytes, 1 << 10, 64 << 10, 50);
             metadataClient = sim.client("metadata");
             metadata = MetadataServer.open(metadataClient.asFabric(), nodes, options);
             writerClient = sim.client("writer");
@@ -224,6 +294,41 @@ class CloverCrashPointTest {
 
         SimClient writerClient() {
             return writerClient;
+        }
+
+        @Override
+        public void close() {
+            for (AutoCloseable c : new AutoCloseable[] {reader, racer, writer, recovered, metadata}) {
+                try {
+                    if (c != null) {
+                        c.close();
+                    }
+                } catch (Exception e) {
+                    // a crashed client or server fails to close cleanly; the fabric goes next anyway
+                }
+            }
+            sim.close();
+        }
+
+        /**
+         * Creates keys, and deletes all but every tenth (their creations and removals are what a
+         * compaction drops), until the next creation no longer fits the log's live half; returns how
+         * many were created.
+         */
+        int fillLog() {
+            int i = 0;
+            long generation = metadata.logGeneration();
+            // An iteration appends a creation, a removal and now and then a grant and a seal.
+            while (metadata.logBytesUsed() + 320 < SMALL_LOG / 2 && metadata.logGeneration() == generation) {
+                writer.put(b("fill-" + i), b("filler " + i));
+                if (i % 10 != 0) {
+                    writer.delete(b("fill-" + i));
+                    writer.drainNotices();
+                }
+                i++;
+            }
+            assertThat(metadata.logGeneration()).as("filling did not compact yet").isEqualTo(generation);
+            return i;
         }
 
         SimClient metadataClient() {
@@ -246,7 +351,7 @@ class CloverCrashPointTest {
                     sim.restartNode(n);
                 }
             }
-            MetadataServer recovered = MetadataServer.open(sim.client("recovered-metadata").asFabric(), nodes, options);
+            recovered = MetadataServer.open(sim.client("recovered-metadata").asFabric(), nodes, options);
             reader = store(sim.client("reader"), recovered);
         }
 

@@ -12,10 +12,17 @@ final class LocalPool implements AutoCloseable {
     final Fabric fabric;
     final List<NodeAddress> nodes = new ArrayList<>();
     final int replication;
+    private final MetadataServer.Options options;
     MetadataServer metadata;
     private final List<CloverStore> clients = new ArrayList<>();
 
     LocalPool(int nodeCount, int replication, long nodeBytes) {
+        this(nodeCount, nodeBytes, new MetadataServer.Options(replication, 1 << 20, 1 << 14, 64 << 10, 50));
+    }
+
+    LocalPool(int nodeCount, long nodeBytes, MetadataServer.Options options) {
+        this.options = options;
+        int replication = options.replication();
         LocalFabric f = new LocalFabric();
         for (int i = 0; i < nodeCount; i++) {
             nodes.add(f.addNode(nodeBytes));
@@ -26,7 +33,7 @@ final class LocalPool implements AutoCloseable {
     }
 
     MetadataServer.Options options() {
-        return new MetadataServer.Options(replication, 1 << 20, 1 << 14, 64 << 10, 50);
+        return options;
     }
 
     CloverStore client() {
