@@ -30,9 +30,6 @@ final class CloverDeployment implements StoreDeployment {
     /** Data space per node as a multiple of the live data, so garbage collection is never what is measured. */
     private static final int LIVE_DATA_FACTOR = 4;
     private static final int MIN_BLOCK_BYTES = 256 << 10;
-    /** Room for KEY records (48 bytes for a 14-byte key) and for the block grants and seals of a long run. */
-    private static final long LOG_BYTES_PER_KEY = 64;
-    private static final long LOG_BYTES_BASE = 8L << 20;
     /** Short, because readers of a benchmark never linger on a version; only reused space waits for it. */
     private static final long GRACE_MILLIS = 1000;
     private static final Duration CHILD_START_TIMEOUT = Duration.ofSeconds(60);
@@ -64,9 +61,9 @@ final class CloverDeployment implements StoreDeployment {
         }
         int entryBytes = EntryLayout.entryBytes(KeySpace.KEY_BYTES, plan.valueBytes());
         int blockBytes = Math.max(MIN_BLOCK_BYTES, Integer.highestOneBit(entryBytes * 4 - 1) << 1);
-        long logBytes = LOG_BYTES_BASE + plan.keys() * LOG_BYTES_PER_KEY;
-        MetadataServer.Options options = new MetadataServer.Options(plan.replication(), logBytes, plan.keys(),
-                blockBytes, GRACE_MILLIS);
+        MetadataServer.Options options = MetadataServer.Options.forKeys(plan.replication(), plan.keys(), blockBytes,
+                GRACE_MILLIS);
+        long logBytes = options.logBytes();
         long nodeBytes = nodeBytes(plan, entryBytes, blockBytes, logBytes);
 
         List<ChildMemoryNode> children = new ArrayList<>();

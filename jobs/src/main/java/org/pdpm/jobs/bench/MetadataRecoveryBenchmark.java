@@ -40,8 +40,7 @@ public final class MetadataRecoveryBenchmark {
     /** Options sized for the keys: log and shortcut table with room to spare, 1 MiB blocks. */
     private MetadataServer.Options options() {
         long keys = settings.keys();
-        return new MetadataServer.Options(1, Math.max(16L << 20, keys * (64 + 32)), Math.max(1024, keys * 2), 1 << 20,
-                10_000);
+        return MetadataServer.Options.forKeys(1, keys + 1024, 1 << 20, 10_000);
     }
 
     /** Bytes one memory node needs: metadata, the data twice over, and a block per loader. */

@@ -61,22 +61,55 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
      * How to format a blank pool (ignored, but for replication, when the pool exists) and how to
      * collect garbage.
      *
-     * @param logBytes    size of the metadata log area on group 0's nodes
-     * @param maxKeys     keys the shortcut table has room for (8 bytes each on group 0's nodes)
+     * @param logBytes    size of the metadata log area on group 0's nodes; {@link #AUTO}: an eighth
+     *                    of a node
+     * @param maxKeys     keys the shortcut table has room for (8 bytes each on group 0's nodes);
+     *                    {@link #AUTO}: as many as a compacted log half holds
      * @param blockBytes  unit of data space handed to clients
      * @param graceMillis how long reclaimed space rests before it is handed out again, so that
      *                    a reader still following a link into it finishes first
      */
     public record Options(int replication, long logBytes, long maxKeys, int blockBytes, long graceMillis) {
+        /** Sizes chosen from the nodes' size when the pool is formatted. */
+        public static final long AUTO = 0;
+
+        /**
+         * Log bytes a key takes in a snapshot of the log, for keys of up to about 64 bytes: a half
+         * of the log must hold one, with every key the table has room for, or the log cannot be
+         * compacted (larger keys then fail with a clear {@code SpaceExhaustedException}).
+         */
+        public static final int LOG_BYTES_PER_KEY = 96;
+
         public Options {
             if (graceMillis < 0) {
                 throw new IllegalArgumentException("graceMillis=" + graceMillis + " must not be negative");
             }
+            if (logBytes < 0 || maxKeys < 0) {
+                throw new IllegalArgumentException("logBytes=" + logBytes + " and maxKeys=" + maxKeys
+                        + " must not be negative (0: chosen from the nodes' size)");
+            }
         }
 
-        /** 16 MiB of log, 2 Mi keys, 1 MiB blocks, 10 s of grace: for nodes of a GiB and more. */
+        /** Log and key table from the nodes' size (an eighth of a node), 1 MiB blocks, 10 s of grace. */
         public static Options defaults(int replication) {
-            return new Options(replication, 16L << 20, 1L << 21, 1 << 20, 10_000);
+            return new Options(replication, AUTO, AUTO, 1 << 20, 10_000);
+        }
+
+        /** Room for {@code maxKeys} keys, with a log whose halves can hold a snapshot of them all. */
+        public static Options forKeys(int replication, long maxKeys, int blockBytes, long graceMillis) {
+            return new Options(replication, logBytesFor(maxKeys), maxKeys, blockBytes, graceMillis);
+        }
+
+        static long logBytesFor(long maxKeys) {
+            long bytes = Math.max(1L << 20, 2 * maxKeys * LOG_BYTES_PER_KEY + (64 << 10));
+            return (bytes + 4095) / 4096 * 4096;
+        }
+
+        /** These options with the automatic sizes worked out for nodes of {@code regionBytes}. */
+        Options resolvedFor(long regionBytes) {
+            long log = logBytes != AUTO ? logBytes : Math.max(1L << 20, regionBytes / 8 / 4096 * 4096);
+            long keys = maxKeys != AUTO ? maxKeys : Math.max(1024, (log / 2 - (64 << 10)) / LOG_BYTES_PER_KEY);
+            return new Options(replication, log, keys, blockBytes, graceMillis);
         }
     }
 
@@ -282,8 +315,9 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
                     nodes.connectFailure(missing));
         }
         if (blank == nodes.size()) {
+            Options sized = options.resolvedFor(nodes.smallestRegionBytes());
             PoolLayout layout = PoolLayout.plan(nodes.size(), options.replication(), nodes.smallestRegionBytes(),
-                    options.logBytes(), options.maxKeys(), options.blockBytes());
+                    sized.logBytes(), sized.maxKeys(), options.blockBytes());
             RoundTrip write = RoundTrip.on(new TrafficCounter());
             for (int n = 0; n < nodes.size(); n++) {
                 Batch b = new Batch(2);
@@ -292,8 +326,9 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
                 write.post(nodes.connection(n), b);
             }
             write.await();
-            LOG.info("formatted pool {} on {} nodes: replication {}, log {} bytes, blocks of {} bytes",
-                    layout.poolId(), nodes.size(), layout.replication(), layout.logBytes(), layout.blockBytes());
+            LOG.info("formatted pool {} on {} nodes: replication {}, log {} bytes, room for {} keys, blocks of {} bytes",
+                    layout.poolId(), nodes.size(), layout.replication(), layout.logBytes(), layout.maxKeys(),
+                    layout.blockBytes());
             return layout;
         }
         if (blank > 0) {
