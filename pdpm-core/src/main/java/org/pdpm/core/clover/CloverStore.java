@@ -464,7 +464,9 @@ public final class CloverStore implements KvStore {
                 continue;
             }
             if (e.isTail()) {
-                cursors.put(key, Cursor.of(at.pointer(), e));
+                if (at != from || !from.verified()) {
+                    cursors.put(key, Cursor.of(at.pointer(), e));
+                }
                 return e;
             }
             at = Cursor.unverified(e.next());
@@ -508,14 +510,15 @@ public final class CloverStore implements KvStore {
      * once they are on all of them), so reads survive the loss of R − 1 nodes of a group.
      */
     private int readableReplica(long pointer) {
-        for (int n : inService(Pointer.group(pointer))) {
-            if (!unreachable.contains(n)) {
+        MetadataService.Membership m = membership;
+        int first = Pointer.group(pointer) * layout.replication();
+        for (int n = first; n < first + layout.replication(); n++) {
+            if (!m.isOut(n) && !unreachable.contains(n)) {
                 return n;
             }
         }
         throw new StoreUnavailableException("no replica of group " + Pointer.group(pointer) + " (" + layout.replication()
-                + " memory nodes from " + nodes.address(Pointer.group(pointer) * layout.replication())
-                + ") can be reached");
+                + " memory nodes from " + nodes.address(first) + ") can be reached");
     }
 
     /** The group's nodes in service as the server last said, the acting primary first. */

@@ -1,8 +1,8 @@
 package org.pdpm.core.pool;
 
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.IntPredicate;
 import org.pdpm.rdma.api.Connection;
 import org.pdpm.rdma.api.Fabric;
@@ -20,8 +20,8 @@ public final class PoolNodes implements AutoCloseable {
 
     private final Fabric fabric;
     private final List<NodeAddress> addresses;
-    private final List<Connection> connections;
-    private final List<RemoteRegion> regions;
+    private final AtomicReferenceArray<Connection> connections;
+    private final AtomicReferenceArray<RemoteRegion> regions;
     private final FabricException[] connectFailures;
 
     private PoolNodes(Fabric fabric, List<NodeAddress> addresses, List<Connection> connections,
@@ -29,10 +29,12 @@ public final class PoolNodes implements AutoCloseable {
         this.fabric = fabric;
         this.connectFailures = connectFailures;
         this.addresses = List.copyOf(addresses);
-        this.connections = Collections.synchronizedList(new ArrayList<>(connections));
-        this.regions = Collections.synchronizedList(new ArrayList<>());
-        for (Connection c : connections) {
-            regions.add(c == null ? null : c.node().firstRegion());
+        this.connections = new AtomicReferenceArray<>(connections.size());
+        this.regions = new AtomicReferenceArray<>(connections.size());
+        for (int n = 0; n < connections.size(); n++) {
+            Connection c = connections.get(n);
+            this.connections.set(n, c);
+            this.regions.set(n, c == null ? null : c.node().firstRegion());
         }
     }
 
@@ -120,8 +122,8 @@ public final class PoolNodes implements AutoCloseable {
     /** Replaces the node's connection with a new one; fails when the node cannot be reached. */
     public synchronized void reconnect(int node) {
         Connection fresh = fabric.connect(addresses.get(node));
-        Connection old = connections.set(node, fresh);
         regions.set(node, fresh.node().firstRegion());
+        Connection old = connections.getAndSet(node, fresh);
         if (old != null) {
             old.close();
         }
@@ -129,7 +131,7 @@ public final class PoolNodes implements AutoCloseable {
 
     /** Closes and forgets the node's connection: it is never used again. */
     public synchronized void disconnect(int node) {
-        Connection old = connections.set(node, null);
+        Connection old = connections.getAndSet(node, null);
         regions.set(node, null);
         if (old != null) {
             old.close();
@@ -138,15 +140,26 @@ public final class PoolNodes implements AutoCloseable {
 
     /** The smallest region among the connected nodes: every node of a pool is laid out alike. */
     public long smallestRegionBytes() {
-        synchronized (regions) {
-            return regions.stream().filter(r -> r != null).mapToLong(RemoteRegion::sizeBytes).min().orElseThrow();
+        long smallest = Long.MAX_VALUE;
+        for (int n = 0; n < regions.length(); n++) {
+            RemoteRegion r = regions.get(n);
+            if (r != null) {
+                smallest = Math.min(smallest, r.sizeBytes());
+            }
         }
+        if (smallest == Long.MAX_VALUE) {
+            throw new IllegalStateException("no memory node of the pool is connected");
+        }
+        return smallest;
     }
 
     @Override
     public void close() {
-        synchronized (connections) {
-            connections.stream().filter(c -> c != null).forEach(Connection::close);
+        for (int n = 0; n < connections.length(); n++) {
+            Connection c = connections.getAndSet(n, null);
+            if (c != null) {
+                c.close();
+            }
         }
     }
 }
