@@ -10,6 +10,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -344,7 +345,110 @@ public final class KvBenchmark {
 
         @Override
         public Void call() throws Exception {
-            return settings.inFlight() == 1 ? runSynchronously() : runPipelined(settings.inFlight());
+            if (settings.inFlight() == 1) {
+                return runSynchronously();
+            }
+            return settings.workload().updateFraction() == 0 ? runChained(settings.inFlight())
+                    : runPipelined(settings.inFlight());
+        }
+
+        /**
+         * A read-only run as an asynchronous client makes it: {@code inFlight} chains of GETs, each
+         * issued from the completion of the one before (on whatever thread completes it), the way
+         * {@code bench fabric} keeps its pipeline full. The thread only starts the chains and waits.
+         */
+        private Void runChained(int inFlight) throws Exception {
+            KeyChooser chooser = settings.chooser();
+            AtomicLong left = new AtomicLong(quota);
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            CountDownLatch finished = new CountDownLatch(inFlight);
+            List<Chain> chains = new ArrayList<>();
+            for (int c = 0; c < inFlight; c++) {
+                chains.add(new Chain(random.split(), chooser, left, failure, finished));
+            }
+            startLine.await();
+            long deadline = startNanos.get() + settings.durationNanos();
+            chains.forEach(c -> c.next(deadline));
+            if (!finished.await(ASYNC_GET_TIMEOUT_NANOS, TimeUnit.NANOSECONDS)) {
+                throw new IllegalStateException("chained GETs did not finish within "
+                        + TimeUnit.NANOSECONDS.toSeconds(ASYNC_GET_TIMEOUT_NANOS) + " s");
+            }
+            endNanos = System.nanoTime();
+            Throwable cause = failure.get();
+            if (cause instanceof RuntimeException r) {
+                throw r;
+            }
+            if (cause != null) {
+                throw new IllegalStateException("a GET failed: " + cause, cause);
+            }
+            return null;
+        }
+
+        /** One chain of GETs: each issued when the one before completes. */
+        private final class Chain {
+            private final SplittableRandom random;
+            private final KeyChooser chooser;
+            private final AtomicLong left;
+            private final AtomicReference<Throwable> failure;
+            private final CountDownLatch finished;
+
+            Chain(SplittableRandom random, KeyChooser chooser, AtomicLong left, AtomicReference<Throwable> failure,
+                  CountDownLatch finished) {
+                this.random = random;
+                this.chooser = chooser;
+                this.left = left;
+                this.failure = failure;
+                this.finished = finished;
+            }
+
+            /** Issues GETs until one is still in flight (its completion goes on) or the run is over. */
+            void next(long deadline) {
+                while (true) {
+                    boolean over = settings.timed() ? System.nanoTime() >= deadline : left.getAndDecrement() <= 0;
+                    if (over || failed.get()) {
+                        finished.countDown();
+                        return;
+                    }
+                    byte[] key = KeySpace.newKey();
+                    KeySpace.write(chooser.next(random), key);
+                    long t0 = System.nanoTime();
+                    CompletableFuture<byte[]> f;
+                    try {
+                        f = store.getAsync(key);
+                    } catch (RuntimeException e) {
+                        fail(e);
+                        continue;
+                    }
+                    if (!f.isDone()) {
+                        f.whenComplete((v, error) -> {
+                            if (completed(t0, error)) {
+                                next(deadline);
+                            } else {
+                                finished.countDown();
+                            }
+                        });
+                        return;
+                    }
+                    if (!completed(t0, f.handle((v, e) -> e).join())) {
+                        finished.countDown();
+                        return;
+                    }
+                }
+            }
+
+            private boolean completed(long t0, Throwable error) {
+                if (error != null) {
+                    fail(unwrap(error));
+                    return false;
+                }
+                getNanos.recordValue(Math.max(0, System.nanoTime() - t0));
+                return true;
+            }
+
+            private void fail(Throwable e) {
+                failure.compareAndSet(null, e);
+                failed.set(true);
+            }
         }
 
         private Void runSynchronously() throws Exception {

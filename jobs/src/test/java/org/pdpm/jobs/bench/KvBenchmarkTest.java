@@ -89,10 +89,11 @@ class KvBenchmarkTest {
         assertThat(counts[3]).isEqualTo(counts[1]);
     }
 
-    @Test
-    void aFailedAsynchronousGetFailsTheRunWithItsCause() {
+    @ParameterizedTest(name = "workload {0}")
+    @ValueSource(strings = {"b", "c"})   // c chains its GETs from completions; b issues them from the thread
+    void aFailedAsynchronousGetFailsTheRunWithItsCause(String workload) {
         FakeDeployment deployment = new FakeDeployment(2, 100);
-        KvBenchmark benchmark = new KvBenchmark(settings(Workload.of("b"), 100_000, 4));
+        KvBenchmark benchmark = new KvBenchmark(settings(Workload.of(workload), 100_000, 4));
         KvBenchmark.Preparation preparation = benchmark.prepare(deployment, 2);
 
         assertThatThrownBy(() -> benchmark.run("fake", deployment, 2, preparation))

@@ -337,7 +337,8 @@ public final class CloverStore implements KvStore {
     /**
      * With a warm cursor, one READ posted without waiting; the answer is decoded on the fabric's
      * completion thread. Anything else (a cache miss, a stale cursor, a tail another lineage wrote)
-     * takes the blocking path, on the calling thread for a miss and on a helper thread otherwise.
+     * takes the blocking path on a helper thread: the caller is never blocked, so it may chain
+     * reads from completions.
      */
     @Override
     public CompletableFuture<byte[]> getAsync(byte[] key) {
@@ -345,7 +346,8 @@ public final class CloverStore implements KvStore {
         CloverKey k = new CloverKey(key.clone());
         Cursor cursor = cursors.get(k);
         if (cursor == null || !cursor.verified()) {
-            return KvStore.super.getAsync(key);
+            // Never block the caller: it may be a fabric thread chaining reads from completions.
+            return CompletableFuture.supplyAsync(() -> get(key), slowPath);
         }
         int node = readableReplica(cursor.pointer());
         Batch b = new Batch(1);
