@@ -374,13 +374,7 @@ public final class KvBenchmark {
                         + TimeUnit.NANOSECONDS.toSeconds(ASYNC_GET_TIMEOUT_NANOS) + " s");
             }
             endNanos = System.nanoTime();
-            Throwable cause = failure.get();
-            if (cause instanceof RuntimeException r) {
-                throw r;
-            }
-            if (cause != null) {
-                throw new IllegalStateException("a GET failed: " + cause, cause);
-            }
+            rethrow(failure.get());
             return null;
         }
 
@@ -452,6 +446,63 @@ public final class KvBenchmark {
         }
 
         private Void runSynchronously() throws Exception {
+            issue(key -> {
+                long t0 = System.nanoTime();
+                store.get(key);
+                getNanos.recordValue(System.nanoTime() - t0);
+            });
+            endNanos = System.nanoTime();
+            return null;
+        }
+
+        /**
+         * As {@link #runSynchronously()}, the same operations in the same order, but each GET is
+         * issued with {@link KvStore#getAsync} once one of {@code inFlight} permits is free, and
+         * gives its permit back when it completes. A failed GET stops every thread and is thrown
+         * here, once the GETs still in flight have completed.
+         */
+        private Void runPipelined(int inFlight) throws Exception {
+            Semaphore permits = new Semaphore(inFlight);
+            AtomicReference<Throwable> getFailure = new AtomicReference<>();
+            try {
+                issue(key -> {
+                    acquire(permits, 1);
+                    // The store may use the key after getAsync returns (Clover falls back to a blocking get of it).
+                    byte[] own = key.clone();
+                    long t0 = System.nanoTime();
+                    CompletableFuture<byte[]> f;
+                    try {
+                        f = store.getAsync(own);
+                    } catch (RuntimeException | Error e) {
+                        permits.release();
+                        throw e;
+                    }
+                    f.whenComplete((v, error) -> {
+                        if (error == null) {
+                            getNanos.recordValue(Math.max(0, System.nanoTime() - t0));
+                        } else {
+                            getFailure.compareAndSet(null, unwrap(error));
+                            failed.set(true);
+                        }
+                        permits.release();
+                    });
+                });
+            } finally {
+                // Whatever ends the loop, no GET of this thread may outlive it.
+                acquire(permits, inFlight);
+            }
+            endNanos = System.nanoTime();
+            rethrow(getFailure.get());
+            return null;
+        }
+
+        /** How a thread's loop issues one GET of {@code key} (a buffer it reuses). */
+        private interface GetIssuer {
+            void get(byte[] key) throws Exception;
+        }
+
+        /** The thread's operations, in order: PUTs synchronous, GETs as {@code gets} issues them. */
+        private void issue(GetIssuer gets) throws Exception {
             byte[] key = KeySpace.newKey();
             byte[] value = randomValue(random);
             KeyChooser chooser = settings.chooser();
@@ -468,80 +519,23 @@ public final class KvBenchmark {
                     store.put(key, value);
                     putNanos.recordValue(System.nanoTime() - t0);
                 } else {
-                    long t0 = System.nanoTime();
-                    store.get(key);
-                    getNanos.recordValue(System.nanoTime() - t0);
+                    gets.get(key);
                 }
                 done++;
             }
-            endNanos = System.nanoTime();
-            return null;
         }
+    }
 
-        /**
-         * As {@link #runSynchronously()}, the same operations in the same order, but each GET is
-         * issued with {@link KvStore#getAsync} once one of {@code inFlight} permits is free, and
-         * gives its permit back when it completes. A failed GET stops every thread and is thrown
-         * here, once the GETs still in flight have completed.
-         */
-        private Void runPipelined(int inFlight) throws Exception {
-            Semaphore permits = new Semaphore(inFlight);
-            AtomicReference<Throwable> getFailure = new AtomicReference<>();
-            byte[] key = KeySpace.newKey();
-            byte[] value = randomValue(random);
-            KeyChooser chooser = settings.chooser();
-            Workload workload = settings.workload();
-            startLine.await();
-            long deadline = startNanos.get() + settings.durationNanos();
-            long done = 0;
-            try {
-                while (!failed.get() && (settings.timed() ? System.nanoTime() < deadline : done < quota)) {
-                    KeySpace.write(chooser.next(random), key);
-                    if (workload.nextIsUpdate(random)) {
-                        value[0]++;
-                        long t0 = System.nanoTime();
-                        store.put(key, value);
-                        putNanos.recordValue(System.nanoTime() - t0);
-                    } else {
-                        acquire(permits, 1);
-                        // The store may use the key after getAsync returns (Clover falls back to a blocking get of it).
-                        byte[] own = key.clone();
-                        long t0 = System.nanoTime();
-                        CompletableFuture<byte[]> f;
-                        try {
-                            f = store.getAsync(own);
-                        } catch (RuntimeException | Error e) {
-                            permits.release();
-                            throw e;
-                        }
-                        f.whenComplete((v, error) -> {
-                            if (error == null) {
-                                getNanos.recordValue(Math.max(0, System.nanoTime() - t0));
-                            } else {
-                                getFailure.compareAndSet(null, unwrap(error));
-                                failed.set(true);
-                            }
-                            permits.release();
-                        });
-                    }
-                    done++;
-                }
-            } finally {
-                // Whatever ends the loop, no GET of this thread may outlive it.
-                acquire(permits, inFlight);
-            }
-            endNanos = System.nanoTime();
-            Throwable cause = getFailure.get();
-            if (cause instanceof RuntimeException r) {
-                throw r;
-            }
-            if (cause instanceof Error e) {
-                throw e;
-            }
-            if (cause != null) {
-                throw new IllegalStateException("a GET failed: " + cause, cause);
-            }
-            return null;
+    /** Throws what made an asynchronous GET fail, as itself where it can; nothing when null. */
+    private static void rethrow(Throwable cause) {
+        if (cause instanceof RuntimeException r) {
+            throw r;
+        }
+        if (cause instanceof Error e) {
+            throw e;
+        }
+        if (cause != null) {
+            throw new IllegalStateException("a GET failed: " + cause, cause);
         }
     }
 

@@ -48,6 +48,8 @@ import picocli.CommandLine.TypeConversionException;
             "RocksDB runs in a temporary directory with a synced WAL, shared by the threads, off any fabric",
             "(reported as fabric \"none\").",
             "With --in-flight N each thread keeps up to N GETs in flight (KvStore.getAsync); PUTs stay synchronous.",
+            "A read-only workload (c) then chains each GET from the completion of the one before, as an",
+            "asynchronous client does.",
             "On tcp, right after each run, the fabric's pipelined 8-byte READ rate from one thread at a depth of",
             "threads x in-flight is measured against the first memory node (0.25 s warm-up, 1 s measured), and",
             "the run's round trips per second are given as a share of it (fabric_target_ratio).",

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,17 +14,16 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.pdpm.core.api.StoreUnavailableException;
 import org.pdpm.core.clover.CloverStore;
 import org.pdpm.core.clover.MetadataService;
-import org.pdpm.core.rpc.RemoteMetadataService;
-import org.pdpm.jobs.cli.PdpmCommand;
 import org.pdpm.jobs.testing.ChildProcess;
+import org.pdpm.jobs.testing.ProcessCluster;
 import org.pdpm.rdma.api.NodeAddress;
-import org.pdpm.rdma.tcp.TcpFabric;
 
 /**
  * Two {@code pdpm memnode} processes (R = 2) and a {@code pdpm metaserver} process: the group's
@@ -46,61 +44,26 @@ class MemnodeFailoverProcessTest {
     @TempDir
     Path dir;
 
-    private final List<AutoCloseable> resources = new ArrayList<>();
+    private ProcessCluster cluster;
+
+    @BeforeEach
+    void startCluster() {
+        cluster = new ProcessCluster(dir, SECRET, NODE_SIZE);
+    }
 
     @AfterEach
     void cleanUp() throws Exception {
-        for (int i = resources.size() - 1; i >= 0; i--) {
-            resources.get(i).close();
-        }
-    }
-
-    private Path secretFile() throws Exception {
-        Path f = dir.resolve("secret");
-        if (!Files.exists(f)) {
-            Files.writeString(f, SECRET + "\n");
-        }
-        return f;
-    }
-
-    private ChildProcess memnode(int i, String listen, String tag) throws Exception {
-        ChildProcess p = ChildProcess.start("memnode " + i + tag, dir.resolve("node" + i + tag + ".log"),
-                PdpmCommand.class, List.of("memnode", "--listen", listen, "--pm", dir.resolve("node" + i + ".pm").toString(),
-                        "--size", NODE_SIZE, "--secret-file", secretFile().toString()));
-        resources.add(p);
-        return p;
-    }
-
-    private List<String> metaserverArgs(String listen, List<NodeAddress> nodes) throws Exception {
-        return List.of("metaserver", "--listen", listen, "--memnodes", nodes.get(0) + "," + nodes.get(1),
-                "--replication", "2", "--secret-file", secretFile().toString());
+        cluster.close();
     }
 
     private ChildProcess metaserver(String tag, String listen, List<NodeAddress> nodes) throws Exception {
-        ChildProcess p = ChildProcess.start("metaserver " + tag, dir.resolve("metaserver-" + tag + ".log"),
-                PdpmCommand.class, metaserverArgs(listen, nodes));
-        resources.add(p);
-        return p;
-    }
-
-    private RemoteMetadataService remote(NodeAddress ms) {
-        RemoteMetadataService remote = new RemoteMetadataService(ms, RemoteMetadataService.Options.withSecret(SECRET));
-        resources.add(remote);
-        return remote;
-    }
-
-    private CloverStore client(List<NodeAddress> nodes, NodeAddress ms) {
-        TcpFabric fabric = new TcpFabric(SECRET);
-        resources.add(fabric);
-        CloverStore store = CloverStore.builder().fabric(fabric).memoryNodes(nodes).metadata(remote(ms)).open();
-        resources.add(store);
-        return store;
+        return cluster.metaserver(tag, cluster.metaserverArgs(listen, nodes, 2));
     }
 
     @Test
     void killNineOfTheGroupsPrimaryLosesNothingAndTheReturningNodeServesNothing() throws Exception {
-        ChildProcess first = memnode(0, "127.0.0.1:0", "");
-        ChildProcess second = memnode(1, "127.0.0.1:0", "");
+        ChildProcess first = cluster.memnode(0, "127.0.0.1:0", "");
+        ChildProcess second = cluster.memnode(1, "127.0.0.1:0", "");
         List<NodeAddress> nodes = List.of(first.address(), second.address());
         ChildProcess ms = metaserver("first", "127.0.0.1:0", nodes);
 
@@ -110,7 +73,7 @@ class MemnodeFailoverProcessTest {
         AtomicReference<Throwable> failure = new AtomicReference<>();
         List<Thread> writers = new ArrayList<>();
         for (int t = 0; t < THREADS; t++) {
-            CloverStore store = client(nodes, ms.address());
+            CloverStore store = cluster.client(nodes, ms.address());
             int id = t;
             Thread w = new Thread(() -> {
                 try {
@@ -140,19 +103,19 @@ class MemnodeFailoverProcessTest {
         System.out.printf("memory node kill -9 under load: %d puts acknowledged before, %d after%n", atKill,
                 acks.get() - atKill);
 
-        MetadataService.Membership membership = remote(ms.address()).membership();
+        MetadataService.Membership membership = cluster.remote(ms.address()).membership();
         assertThat(membership.outNodes()).containsExactly(0);
         assertThat(ms.log()).contains("taken out of service for good");
-        checkEveryKey(client(nodes, ms.address()), acknowledged, "after the kill");
+        checkEveryKey(cluster.client(nodes, ms.address()), acknowledged, "after the kill");
 
         // The node returns on its port with the PM file it had: it stays out, and a new client and
         // a restarted metadata server both run without it.
-        ChildProcess returned = memnode(0, nodes.get(0).toString(), "-returned");
+        ChildProcess returned = cluster.memnode(0, nodes.get(0).toString(), "-returned");
         assertThat(returned.address()).isEqualTo(nodes.get(0));
         ms.kill9();
         ChildProcess ms2 = metaserver("second", ms.address().toString(), nodes);
-        assertThat(remote(ms2.address()).membership().outNodes()).containsExactly(0);
-        CloverStore reader = client(nodes, ms2.address());
+        assertThat(cluster.remote(ms2.address()).membership().outNodes()).containsExactly(0);
+        CloverStore reader = cluster.client(nodes, ms2.address());
         checkEveryKey(reader, acknowledged, "after the node returned and the metaserver restarted");
         reader.put(b("w0/0"), b("written after the return"));
         acknowledged.put("w0/0", "written after the return");
@@ -165,8 +128,8 @@ class MemnodeFailoverProcessTest {
             }
         }).isInstanceOf(StoreUnavailableException.class).hasMessageContaining("group 0");
         ms2.kill9();
-        ChildProcess.Exit refused = ChildProcess.runToExit(dir.resolve("metaserver-third.log"), PdpmCommand.class,
-                metaserverArgs(ms.address().toString(), nodes));
+        ChildProcess.Exit refused = cluster.runToExit("metaserver-third",
+                cluster.metaserverArgs(ms.address().toString(), nodes, 2));
         assertThat(refused.code()).isNotZero();
         assertThat(refused.stderr()).contains(nodes.get(1).toString()).contains("never taken out of service");
     }

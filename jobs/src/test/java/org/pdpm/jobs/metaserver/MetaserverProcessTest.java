@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -22,16 +21,16 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.pdpm.core.api.StoreUnavailableException;
 import org.pdpm.core.clover.CloverStore;
 import org.pdpm.core.rpc.RemoteMetadataService;
-import org.pdpm.jobs.cli.PdpmCommand;
 import org.pdpm.jobs.testing.ChildProcess;
+import org.pdpm.jobs.testing.ProcessCluster;
 import org.pdpm.rdma.api.NodeAddress;
-import org.pdpm.rdma.tcp.TcpFabric;
 
 /**
  * {@code pdpm metaserver} as a real process between two real memory nodes (R = 2): killed with
@@ -54,65 +53,36 @@ class MetaserverProcessTest {
     @TempDir
     Path dir;
 
-    private final List<AutoCloseable> resources = new ArrayList<>();
+    private ProcessCluster cluster;
+
+    @BeforeEach
+    void startCluster() {
+        cluster = new ProcessCluster(dir, SECRET, NODE_SIZE);
+    }
 
     @AfterEach
     void cleanUp() throws Exception {
-        for (int i = resources.size() - 1; i >= 0; i--) {
-            resources.get(i).close();
-        }
-    }
-
-    private Path secretFile() throws Exception {
-        Path f = dir.resolve("secret");
-        if (!Files.exists(f)) {
-            Files.writeString(f, SECRET + "\n");
-        }
-        return f;
+        cluster.close();
     }
 
     private ChildProcess memnode(int i) throws Exception {
-        Path pm = dir.resolve("node" + i + ".pm");
-        ChildProcess p = ChildProcess.start("memnode " + i, dir.resolve("node" + i + ".log"), PdpmCommand.class,
-                List.of("memnode", "--listen", "127.0.0.1:0", "--pm", pm.toString(), "--size", NODE_SIZE,
-                        "--secret-file", secretFile().toString()));
-        resources.add(p);
-        return p;
-    }
-
-    private List<String> metaserverArgs(String listen, List<NodeAddress> nodes, int replication) throws Exception {
-        return List.of("--listen", listen, "--memnodes", nodes.get(0) + "," + nodes.get(1),
-                "--replication", Integer.toString(replication), "--secret-file", secretFile().toString());
+        return cluster.memnode(i, "127.0.0.1:0", "");
     }
 
     private ChildProcess metaserver(String tag, String listen, List<NodeAddress> nodes) throws Exception {
-        ChildProcess p = ChildProcess.start("metaserver " + tag, dir.resolve("metaserver-" + tag + ".log"),
-                PdpmCommand.class, asMetaserver(metaserverArgs(listen, nodes, 2)));
-        resources.add(p);
-        return p;
+        return cluster.metaserver(tag, cluster.metaserverArgs(listen, nodes, 2));
     }
 
+    /** {@code pdpm metaserver} with {@code args}, run to its exit. */
     private ChildProcess.Exit metaserverToExit(String tag, List<String> args) throws Exception {
-        return ChildProcess.runToExit(dir.resolve("metaserver-" + tag + ".log"), PdpmCommand.class, asMetaserver(args));
-    }
-
-    private static List<String> asMetaserver(List<String> args) {
-        List<String> all = new java.util.ArrayList<>();
+        List<String> all = new ArrayList<>();
         all.add("metaserver");
         all.addAll(args);
-        return all;
+        return cluster.runToExit("metaserver-" + tag, all);
     }
 
-    /** A Clover client of its own: fabric, metadata connection and store. */
     private CloverStore client(List<NodeAddress> nodes, NodeAddress metaserver) {
-        TcpFabric fabric = new TcpFabric(SECRET);
-        resources.add(fabric);
-        RemoteMetadataService remote = new RemoteMetadataService(metaserver,
-                RemoteMetadataService.Options.withSecret(SECRET));
-        resources.add(remote);
-        CloverStore store = CloverStore.builder().fabric(fabric).memoryNodes(nodes).metadata(remote).open();
-        resources.add(store);
-        return store;
+        return cluster.client(nodes, metaserver);
     }
 
     private static byte[] b(String s) {
@@ -201,7 +171,7 @@ class MetaserverProcessTest {
         AtomicInteger doneAfterRestart = new AtomicInteger();
         AtomicReference<Phase> phase = new AtomicReference<>(Phase.LOAD);
         ExecutorService threads = Executors.newFixedThreadPool(THREADS);
-        resources.add(threads::shutdownNow);
+        cluster.add(threads::shutdownNow);
         List<Future<?>> running = new ArrayList<>();
         for (Writer w : writers) {
             running.add(threads.submit(() -> {
@@ -369,12 +339,12 @@ class MetaserverProcessTest {
         assertThat(ms.terminate()).isZero();
         assertThat(ms.log()).contains("metadata server stopped cleanly");
 
-        ChildProcess.Exit otherR = metaserverToExit("other-r", metaserverArgs("127.0.0.1:0", nodes, 1));
+        ChildProcess.Exit otherR = cluster.runToExit("metaserver-other-r", cluster.metaserverArgs("127.0.0.1:0", nodes, 1));
         assertThat(otherR.code()).isEqualTo(2);
         assertThat(reasonLine(otherR)).contains("formatted with replication=2, not 1");
 
-        ChildProcess.Exit swapped = metaserverToExit("swapped",
-                metaserverArgs("127.0.0.1:0", List.of(nodes.get(1), nodes.get(0)), 2));
+        ChildProcess.Exit swapped = cluster.runToExit("metaserver-swapped",
+                cluster.metaserverArgs("127.0.0.1:0", List.of(nodes.get(1), nodes.get(0)), 2));
         assertThat(swapped.code()).isEqualTo(2);
         assertThat(reasonLine(swapped)).contains("original order");
     }

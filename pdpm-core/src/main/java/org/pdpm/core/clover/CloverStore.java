@@ -916,14 +916,7 @@ public final class CloverStore implements KvStore {
      * metadata server, so that what they make garbage can be collected now.
      */
     public void drainNotices() {
-        try {
-            background.submit(() -> { }).get(30, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException
-                 | RejectedExecutionException e) {
-            LOG.warn("notices to the metadata server are not draining: {}", e.toString());
-        }
+        QueuedWork.await(background, 30, LOG, "notices to the metadata server");
     }
 
     /**

@@ -931,14 +931,7 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
         if (queued.isEmpty()) {
             return false;
         }
-        try {
-            collector.submit(() -> { }).get(1, TimeUnit.MINUTES);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException
-                 | RejectedExecutionException e) {
-            LOG.warn("queued collections did not finish: {}", e.toString());
-        }
+        QueuedWork.await(collector, 60, LOG, "queued collections");
         return true;
     }
 
