@@ -12,7 +12,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
@@ -145,19 +144,6 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
         long unlinkedBytes;
     }
 
-    /** A lineage: where it forked (parent -1 for a root) and whether it still lives. */
-    private static final class LineageNode {
-        final int parent;
-        final long forkEpoch;
-        boolean live = true;
-
-        LineageNode(int parent, long forkEpoch) {
-            this.parent = parent;
-            this.forkEpoch = forkEpoch;
-        }
-    }
-
-    private record PinPoint(int lineage, long epoch) {}
 
     private record FreeBlock(int group, long index, long dueNanos) {}
 
@@ -174,10 +160,7 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
     /** Shortcut slots: never used from {@code nextSlot} on; below it, those of removed keys are free. */
     private long nextSlot;
     private final java.util.TreeSet<Long> freeSlots = new java.util.TreeSet<>();
-    private final Map<Integer, LineageNode> lineages = new HashMap<>();
-    private final TreeMap<PinPoint, Set<String>> pins = new TreeMap<>(
-            (a, b) -> a.lineage() != b.lineage() ? Integer.compare(a.lineage(), b.lineage()) : Long.compare(a.epoch(), b.epoch()));
-    private int nextLineage = ROOT_LINEAGE + 1;
+    private final LineageTree lineages;
     /** What every live lineage and every pin sees; rebuilt whenever they change. */
     private volatile List<Visibility> views = List.of();
     private final ExecutorService collector;
@@ -191,6 +174,7 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
         this.nodes = nodes;
         this.layout = layout;
         this.log = new MetadataLog(nodes, layout, this::isInService);
+        this.lineages = new LineageTree(layout.poolId().toString());
         this.nextBlock = new long[layout.groupCount()];
         this.graceNanos = TimeUnit.MILLISECONDS.toNanos(options.graceMillis());
         this.collector = Executors.newSingleThreadExecutor(r -> {
@@ -199,7 +183,6 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
             return t;
         });
         long start = System.nanoTime();
-        lineages.put(ROOT_LINEAGE, new LineageNode(-1, 0));
         log.replay(this::apply);
         checkReachable();
         log.repairLastRecord();
@@ -402,25 +385,18 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
                 out.add(LogRecordLayout.int4(b, at));
                 membershipVersion++;
             }
-            case LogRecordLayout.LINEAGE -> {
-                int id = LogRecordLayout.int4(b, at);
-                lineages.put(id, new LineageNode(LogRecordLayout.int4(b, at + 4), LogRecordLayout.long8(b, at + 8)));
-                nextLineage = Math.max(nextLineage, id + 1);
-            }
-            case LogRecordLayout.DROP -> {
-                LineageNode l = lineages.get(LogRecordLayout.int4(b, at));
-                if (l != null) {
-                    l.live = false;
-                }
-            }
+            case LogRecordLayout.LINEAGE -> lineages.addLineage(LogRecordLayout.int4(b, at),
+                    LogRecordLayout.int4(b, at + 4), LogRecordLayout.long8(b, at + 8));
+            case LogRecordLayout.DROP -> lineages.drop(LogRecordLayout.int4(b, at));
             case LogRecordLayout.PIN, LogRecordLayout.UNPIN -> {
-                PinPoint point = new PinPoint(LogRecordLayout.int4(b, at), LogRecordLayout.long8(b, at + 4));
+                int lineage = LogRecordLayout.int4(b, at);
+                long epoch = LogRecordLayout.long8(b, at + 4);
                 int length = LogRecordLayout.unsignedShort(b, at + 12);
                 String owner = new String(b, at + 14, length, StandardCharsets.UTF_8);
                 if (type == LogRecordLayout.PIN) {
-                    pins.computeIfAbsent(point, p -> new LinkedHashSet<>()).add(owner);
+                    lineages.pin(lineage, epoch, owner);
                 } else {
-                    release(point, owner);
+                    lineages.unpin(lineage, epoch, owner);
                 }
             }
             default -> throw new IllegalStateException("metadata log holds a record of unknown type " + type);
@@ -1128,16 +1104,7 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
         for (long slot : freeSlots) {
             records.add(seq -> LogRecordLayout.remove(seq, slot, new byte[0]));
         }
-        lineages.forEach((id, l) -> {
-            if (id != ROOT_LINEAGE) {
-                records.add(seq -> LogRecordLayout.lineage(seq, id, l.parent, l.forkEpoch));
-            }
-            if (!l.live) {
-                records.add(seq -> LogRecordLayout.drop(seq, id));
-            }
-        });
-        pins.forEach((point, owners) -> owners.forEach(o -> records.add(seq -> LogRecordLayout.pin(seq,
-                LogRecordLayout.PIN, point.lineage(), point.epoch(), o.getBytes(StandardCharsets.UTF_8)))));
+        lineages.snapshot(records);
         for (int n : out) {
             records.add(seq -> LogRecordLayout.out(seq, n));
         }
@@ -1170,40 +1137,31 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
 
     @Override
     public synchronized int fork(int lineage, long epoch) {
-        existing(lineage);
-        if (!pins.containsKey(new PinPoint(lineage, epoch))) {
-            throw new IllegalStateException("cannot fork lineage " + lineage + " at epoch " + epoch
-                    + ": that point is not pinned, so what it sees may already be collected");
-        }
+        lineages.checkFork(lineage, epoch);
         return newLineage(lineage, epoch);
     }
 
     private int newLineage(int parent, long forkEpoch) {
-        if (nextLineage == Integer.MAX_VALUE) {
-            throw new SpaceExhaustedException("the pool has created " + Integer.MAX_VALUE + " lineages, its most");
-        }
-        int id = nextLineage;
+        int id = lineages.nextId();
         appendLog(seq -> LogRecordLayout.lineage(seq, id, parent, forkEpoch));
-        lineages.put(id, new LineageNode(parent, forkEpoch));
-        nextLineage++;
+        lineages.addLineage(id, parent, forkEpoch);
         rebuildViews();
         return id;
     }
 
     @Override
     public synchronized LineageInfo lineage(int lineage) {
-        return new LineageInfo(lineage, existing(lineage).live, ranges(lineage, Long.MAX_VALUE));
+        return lineages.info(lineage);
     }
 
     @Override
     public void dropLineage(int lineage) {
         synchronized (this) {
-            LineageNode l = existing(lineage);
-            if (!l.live) {
+            if (!lineages.checkDrop(lineage)) {
                 return;
             }
             appendLog(seq -> LogRecordLayout.drop(seq, lineage));
-            l.live = false;
+            lineages.drop(lineage);
             rebuildViews();
         }
         collectKeysKeepingOlder();
@@ -1211,32 +1169,24 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
 
     @Override
     public synchronized void pin(int lineage, long epoch, String owner) {
-        byte[] ownerBytes = ownerBytes(owner);
-        LineageNode l = existing(lineage);
-        PinPoint point = new PinPoint(lineage, epoch);
-        Set<String> owners = pins.get(point);
-        if (owners != null && owners.contains(owner)) {
+        if (!lineages.checkPin(lineage, epoch, owner)) {
             return;
         }
-        if (!l.live && owners == null) {
-            throw new IllegalStateException("lineage " + lineage + " was dropped: only a point already pinned can be"
-                    + " pinned again, since what epoch " + epoch + " saw may be collected");
-        }
+        byte[] ownerBytes = LineageTree.ownerBytes(owner);
         appendLog(seq -> LogRecordLayout.pin(seq, LogRecordLayout.PIN, lineage, epoch, ownerBytes));
-        pins.computeIfAbsent(point, p -> new LinkedHashSet<>()).add(owner);
+        lineages.pin(lineage, epoch, owner);
         rebuildViews();
     }
 
     @Override
     public void unpin(int lineage, long epoch, String owner) {
-        byte[] ownerBytes = ownerBytes(owner);
         synchronized (this) {
-            Set<String> owners = pins.get(new PinPoint(lineage, epoch));
-            if (owners == null || !owners.contains(owner)) {
+            if (!lineages.checkUnpin(lineage, epoch, owner)) {
                 return;
             }
+            byte[] ownerBytes = LineageTree.ownerBytes(owner);
             appendLog(seq -> LogRecordLayout.pin(seq, LogRecordLayout.UNPIN, lineage, epoch, ownerBytes));
-            release(new PinPoint(lineage, epoch), owner);
+            lineages.unpin(lineage, epoch, owner);
             rebuildViews();
         }
         collectKeysKeepingOlder();
@@ -1244,61 +1194,15 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
 
     @Override
     public synchronized List<Pin> pins() {
-        List<Pin> out = new ArrayList<>();
-        pins.forEach((point, owners) -> owners.forEach(o -> out.add(new Pin(point.lineage(), point.epoch(), o))));
-        return out;
+        return lineages.pins();
     }
 
     private synchronized int pinCount() {
-        return pins().size();
-    }
-
-    private void release(PinPoint point, String owner) {
-        Set<String> owners = pins.get(point);
-        if (owners != null && owners.remove(owner) && owners.isEmpty()) {
-            pins.remove(point);
-        }
-    }
-
-    private static byte[] ownerBytes(String owner) {
-        if (owner == null || owner.isEmpty()) {
-            throw new IllegalArgumentException("a pin needs an owner");
-        }
-        byte[] b = owner.getBytes(StandardCharsets.UTF_8);
-        if (b.length > MAX_PIN_OWNER_BYTES) {
-            throw new IllegalArgumentException("pin owner of " + b.length + " UTF-8 bytes exceeds MAX_PIN_OWNER_BYTES="
-                    + MAX_PIN_OWNER_BYTES);
-        }
-        return b;
-    }
-
-    private LineageNode existing(int lineage) {
-        LineageNode l = lineages.get(lineage);
-        if (l == null) {
-            throw new IllegalArgumentException("there is no lineage " + lineage + " in pool " + layout.poolId());
-        }
-        return l;
-    }
-
-    /** What {@code (lineage, epoch)} sees: its own epochs up to there, then each ancestor's up to the fork. */
-    private List<EpochRange> ranges(int lineage, long epoch) {
-        List<EpochRange> out = new ArrayList<>();
-        out.add(new EpochRange(lineage, epoch));
-        for (LineageNode l = lineages.get(lineage); l.parent >= 0; l = lineages.get(l.parent)) {
-            out.add(new EpochRange(l.parent, l.forkEpoch));
-        }
-        return out;
+        return lineages.pins().size();
     }
 
     private void rebuildViews() {
-        List<Visibility> v = new ArrayList<>();
-        lineages.forEach((id, l) -> {
-            if (l.live) {
-                v.add(new Visibility(ranges(id, Long.MAX_VALUE)));
-            }
-        });
-        pins.keySet().forEach(p -> v.add(new Visibility(ranges(p.lineage(), p.epoch()))));
-        views = List.copyOf(v);
+        views = lineages.views();
     }
 
     /** A pin or lineage went: what only it saw is garbage now, in the keys that kept older versions. */
