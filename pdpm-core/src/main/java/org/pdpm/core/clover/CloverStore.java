@@ -355,17 +355,29 @@ public final class CloverStore implements KvStore {
         TrafficCounter op = new TrafficCounter();
         op.addBatch(b);
         op.addRoundTrips(1);
-        return nodes.connection(node).post(b).handle((r, failure) -> {
+        CompletableFuture<byte[]> answer = new CompletableFuture<>();
+        nodes.connection(node).post(b).whenComplete((r, failure) -> {
+            addTo(getTraffic, op);
             EntryLayout.Entry e = failure == null ? EntryLayout.decode(r.bytes(0)) : null;
             if (e != null && e.isTail() && e.versionId() == cursor.versionId() && Arrays.equals(e.key(), k.bytes())
                     && visibility.sees(e.lineage(), e.epoch())) {
                 gets.increment();
-                addTo(getTraffic, op);
-                return CompletableFuture.completedFuture(e.tombstone() ? null : e.value());
+                answer.complete(e.tombstone() ? null : e.value());
+                return;
             }
-            addTo(getTraffic, op);
-            return CompletableFuture.supplyAsync(() -> get(key), slowPath);
-        }).thenCompose(f -> f);
+            try {
+                slowPath.execute(() -> {
+                    try {
+                        answer.complete(get(key));
+                    } catch (Throwable t) {
+                        answer.completeExceptionally(t);
+                    }
+                });
+            } catch (RejectedExecutionException closed) {
+                answer.completeExceptionally(new IllegalStateException("the Clover client is closed", closed));
+            }
+        });
+        return answer;
     }
 
     private byte[] read(CloverKey key, Visibility view, TrafficCounter op) {
