@@ -212,6 +212,35 @@ class CloverLineageTest {
     }
 
     @Test
+    void aKeyDeletedInOneLineageStaysWhileAnotherStillSeesIt() {
+        CloverStore root = open(MetadataService.ROOT_LINEAGE, 1);
+        root.put(key(0), bytes("kept"));
+        checkpoint(root, "cp-1");
+        int fork = pool.metadata.fork(MetadataService.ROOT_LINEAGE, 1);
+        CloverStore forked = open(fork, 2);
+        root.delete(key(0));
+        root.drainNotices();
+        pool.metadata.awaitCollections();
+        assertThat(pool.metadata.keyCount()).as("the fork and the pin still see it").isEqualTo(1);
+        assertThat(root.get(key(0))).isNull();
+        assertThat(text(forked.get(key(0)))).isEqualTo("kept");
+
+        root.unpin(1, "cp-1");
+        pool.metadata.dropLineage(MetadataService.ROOT_LINEAGE);
+        pool.metadata.awaitCollections();
+        assertThat(pool.metadata.keyCount()).as("the fork still sees it").isEqualTo(1);
+        assertThat(text(forked.get(key(0)))).isEqualTo("kept");
+
+        forked.delete(key(0));
+        forked.drainNotices();
+        pool.metadata.awaitCollections();
+        assertThat(pool.metadata.keyCount()).as("no view sees anything but tombstones").isZero();
+        assertThat(forked.get(key(0))).isNull();
+        forked.put(key(0), bytes("again"));
+        assertThat(text(forked.get(key(0)))).isEqualTo("again");
+    }
+
+    @Test
     void misuseFailsClearly() {
         CloverStore s = open(MetadataService.ROOT_LINEAGE, 4);
         assertThatThrownBy(() -> pool.metadata.fork(MetadataService.ROOT_LINEAGE, 4))
