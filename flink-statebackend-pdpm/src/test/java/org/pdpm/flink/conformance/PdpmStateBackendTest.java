@@ -1,0 +1,67 @@
+package org.pdpm.flink.conformance;
+
+import java.util.List;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.runtime.state.CheckpointStorage;
+import org.apache.flink.runtime.state.ConfigurableStateBackend;
+import org.apache.flink.runtime.state.StateBackendTestBase;
+import org.apache.flink.runtime.state.storage.JobManagerCheckpointStorage;
+import org.apache.flink.testutils.junit.extensions.parameterized.Parameter;
+import org.apache.flink.testutils.junit.extensions.parameterized.ParameterizedTestExtension;
+import org.apache.flink.testutils.junit.extensions.parameterized.Parameters;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.pdpm.flink.PdpmOptions;
+import org.pdpm.flink.PdpmStateBackend;
+
+/**
+ * Flink's own conformance suite for keyed state backends (StateBackendTestBase, flink-runtime 2.3.0
+ * tests jar) on the pdpm backend over Clover on the embedded local pool, with timers in the store.
+ * Budget: about a minute on 2 cores.
+ */
+@ExtendWith(ParameterizedTestExtension.class)
+public class PdpmStateBackendTest extends StateBackendTestBase<PdpmStateBackend> {
+
+    @Parameter
+    public PdpmOptions.TimerService timers;
+
+    @Parameters(name = "timers in {0}")
+    public static List<Object[]> timerServices() {
+        return List.<Object[]>of(new Object[] {PdpmOptions.TimerService.STORE});
+    }
+
+    @Override
+    protected ConfigurableStateBackend getStateBackend() {
+        Configuration config = new Configuration();
+        config.set(PdpmOptions.TIMER_SERVICE, timers);
+        return new PdpmStateBackend().configure(config, getClass().getClassLoader());
+    }
+
+    /** Checkpoint handles are a few hundred bytes; the JobManager's memory holds them. */
+    @Override
+    protected CheckpointStorage getCheckpointStorage() {
+        return new JobManagerCheckpointStorage();
+    }
+
+    /** State stays serialized in the store, so restoring does not need the old serializers (like RocksDB). */
+    @Override
+    protected boolean isSerializerPresenceRequiredOnRestore() {
+        return false;
+    }
+
+    /** A checkpoint is a pin, taken synchronously; there is nothing to write asynchronously. */
+    @Override
+    protected boolean supportsAsynchronousSnapshots() {
+        return false;
+    }
+
+    /** A checkpoint writes no stream: its handle carries its few bytes inline. */
+    @Override
+    protected boolean snapshotUsesStreamFactory() {
+        return false;
+    }
+
+    @Override
+    protected boolean isSafeToReuseKVState() {
+        return true;
+    }
+}
