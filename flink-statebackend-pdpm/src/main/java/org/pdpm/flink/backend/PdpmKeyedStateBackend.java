@@ -44,6 +44,7 @@ import org.apache.flink.runtime.state.KeyedStateHandle;
 import org.apache.flink.runtime.state.PriorityComparable;
 import org.apache.flink.runtime.state.PriorityQueueSetFactory;
 import org.apache.flink.runtime.state.RegisteredKeyValueStateBackendMetaInfo;
+import org.apache.flink.runtime.state.RegisteredPriorityQueueStateBackendMetaInfo;
 import org.apache.flink.runtime.state.SavepointResources;
 import org.apache.flink.runtime.state.SnapshotExecutionType;
 import org.apache.flink.runtime.state.SnapshotResult;
@@ -117,11 +118,27 @@ public final class PdpmKeyedStateBackend<K> extends AbstractKeyedStateBackend<K>
         this.jobId = jobId;
         this.timers = heapTimers
                 ? new HeapPriorityQueueSetFactory(keyGroupRange, numberOfKeyGroups, 128)
-                : new StoreTimerFactory(this, states::register, this::timerStateId);
+                : new StoreTimerFactory(this, this::registerTimers);
     }
 
-    private int timerStateId(String name) {
-        return states.get(name).id;
+    /** Registers a timer queue; a restored one must keep a compatible element serializer. */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private int registerTimers(String name, TypeSerializer<?> serializer, boolean allowFutureMetadataUpdates) {
+        RegisteredStates.Entry entry = states.get(name);
+        RegisteredPriorityQueueStateBackendMetaInfo meta;
+        if (entry == null) {
+            meta = new RegisteredPriorityQueueStateBackendMetaInfo(name, serializer);
+        } else if (entry.metaInfo instanceof RegisteredPriorityQueueStateBackendMetaInfo restored) {
+            TypeSerializerSchemaCompatibility<?> c = restored.updateElementSerializer(serializer);
+            if (c.isCompatibleAfterMigration() || c.isIncompatible()) {
+                throw new FlinkRuntimeException(new StateMigrationException("The new serializer of timer queue '" + name
+                        + "' (" + serializer + ") must be compatible with the previous one: timers are not migrated."));
+            }
+            meta = restored;
+        } else {
+            throw new IllegalStateException("'" + name + "' names a keyed state of this operator, not a timer queue");
+        }
+        return states.register(allowFutureMetadataUpdates ? meta.withSerializerUpgradesAllowed() : meta).id;
     }
 
     // ---------------------------------------------------------------- StateAccess

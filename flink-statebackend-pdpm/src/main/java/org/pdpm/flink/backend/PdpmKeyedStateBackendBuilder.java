@@ -55,6 +55,7 @@ public final class PdpmKeyedStateBackendBuilder<K> {
     private final boolean heapTimers;
     private final LatencyTrackingStateConfig latencyTracking;
     private final SizeTrackingStateConfig sizeTracking;
+    private boolean keysChecked;
 
     public PdpmKeyedStateBackendBuilder(KeyedStateBackendParameters<K> parameters, StatePool pool, boolean heapTimers,
                                        LatencyTrackingStateConfig latencyTracking, SizeTrackingStateConfig sizeTracking) {
@@ -67,7 +68,7 @@ public final class PdpmKeyedStateBackendBuilder<K> {
 
     public AbstractKeyedStateBackend<K> build() throws BackendBuildingException {
         KeyGroupRange range = parameters.getKeyGroupRange();
-        TypeSerializer<K> keySerializer = parameters.getKeySerializer();
+        StateSerializerProvider<K> keys = StateSerializerProvider.fromNewRegisteredSerializer(parameters.getKeySerializer());
         RegisteredStates states = new RegisteredStates();
         List<KeyGroupLineages.Segment> segments = new ArrayList<>();
         List<Integer> created = new ArrayList<>();
@@ -93,7 +94,7 @@ public final class PdpmKeyedStateBackendBuilder<K> {
                 throw new BackendBuildingException("cannot restore a mix of pdpm checkpoints and canonical savepoints");
             }
             for (IncrementalRemoteKeyedStateHandle h : pinned) {
-                restorePinned(h, range, keySerializer, states, segments, created, jobId);
+                restorePinned(h, range, keys, states, segments, created, jobId);
             }
             for (KeyGroupRange gap : KeyGroupLineages.gaps(range, segments)) {
                 int lineage = pool.createLineage();
@@ -102,9 +103,10 @@ public final class PdpmKeyedStateBackendBuilder<K> {
             }
             KeyGroupLineages lineages = new KeyGroupLineages(range, segments);
             if (!full.isEmpty()) {
-                loadCanonical(full, range, keySerializer, states, lineages);
+                loadCanonical(full, range, keys, states, lineages);
             }
-            return new PdpmKeyedStateBackend<>(parameters.getKvStateRegistry(), keySerializer,
+            // After a restore, the key serializer may be the reconfigured one that reads the old keys.
+            return new PdpmKeyedStateBackend<>(parameters.getKvStateRegistry(), keys.currentSchemaSerializer(),
                     parameters.getEnv().getUserCodeClassLoader().asClassLoader(), parameters.getEnv().getExecutionConfig(),
                     parameters.getTtlTimeProvider(), latencyTracking, sizeTracking, parameters.getCancelStreamRegistry(),
                     new InternalKeyContextImpl<>(range, parameters.getNumberOfKeyGroups()),
@@ -130,7 +132,7 @@ public final class PdpmKeyedStateBackendBuilder<K> {
 
     /** Forks, for each pinned range overlapping ours, a lineage that sees what the checkpoint saw. */
     private void restorePinned(IncrementalRemoteKeyedStateHandle handle, KeyGroupRange range,
-                               TypeSerializer<K> keySerializer, RegisteredStates states,
+                               StateSerializerProvider<K> keys, RegisteredStates states,
                                List<KeyGroupLineages.Segment> segments, List<Integer> created, String jobId)
             throws Exception {
         CheckpointMeta meta;
@@ -152,7 +154,10 @@ public final class PdpmKeyedStateBackendBuilder<K> {
         KeyedBackendSerializationProxy<K> proxy = new KeyedBackendSerializationProxy<>(
                 parameters.getEnv().getUserCodeClassLoader().asClassLoader());
         proxy.read(new DataInputViewStreamWrapper(new java.io.ByteArrayInputStream(meta.metaInfo())));
-        checkKeySerializer(keySerializer, proxy.getKeySerializerSnapshot());
+        if (!keysChecked) {
+            checkKeySerializer(keys, proxy.getKeySerializerSnapshot());
+            keysChecked = true;
+        }
         states.restore(proxy.getStateMetaInfoSnapshots());
         boolean sameJob = meta.jobId().equals(jobId);
         for (PinnedRange p : meta.ranges()) {
@@ -173,22 +178,23 @@ public final class PdpmKeyedStateBackendBuilder<K> {
         }
     }
 
-    private static <K> void checkKeySerializer(TypeSerializer<K> keySerializer, TypeSerializerSnapshot<K> previous)
+    /** Keys are never migrated: the new serializer must read the old keys as they are (or reconfigured). */
+    private static <K> void checkKeySerializer(StateSerializerProvider<K> keys, TypeSerializerSnapshot<K> previous)
             throws StateMigrationException {
-        TypeSerializerSchemaCompatibility<K> c = StateSerializerProvider.fromNewRegisteredSerializer(keySerializer)
-                .setPreviousSerializerSnapshotForRestoredState(previous);
-        if (!c.isCompatibleAsIs()) {
-            throw new StateMigrationException("The new key serializer (" + keySerializer
+        TypeSerializer<K> registered = keys.currentSchemaSerializer();
+        TypeSerializerSchemaCompatibility<K> c = keys.setPreviousSerializerSnapshotForRestoredState(previous);
+        if (c.isCompatibleAfterMigration() || c.isIncompatible()) {
+            throw new StateMigrationException("The new key serializer (" + registered
                     + ") must be compatible with the previous key serializer.");
         }
     }
 
     /** Writes a canonical savepoint's entries into this backend's fresh lineage. */
-    private void loadCanonical(List<KeyedStateHandle> handles, KeyGroupRange range, TypeSerializer<K> keySerializer,
+    private void loadCanonical(List<KeyedStateHandle> handles, KeyGroupRange range, StateSerializerProvider<K> keys,
                                RegisteredStates states, KeyGroupLineages lineages) throws Exception {
         FullSnapshotRestoreOperation<K> restore = new FullSnapshotRestoreOperation<>(range,
                 parameters.getEnv().getUserCodeClassLoader().asClassLoader(), handles,
-                StateSerializerProvider.fromNewRegisteredSerializer(keySerializer));
+                keys);
         int prefixBytes = CompositeKeySerializationUtils.computeRequiredBytesInKeyGroupPrefix(parameters.getNumberOfKeyGroups());
         long entries = 0;
         try (ThrowingIterator<SavepointRestoreResult> results = restore.restore()) {

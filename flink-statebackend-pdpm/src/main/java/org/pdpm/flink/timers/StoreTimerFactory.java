@@ -1,7 +1,5 @@
 package org.pdpm.flink.timers;
 
-import java.util.function.Consumer;
-import java.util.function.ToIntFunction;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.apache.flink.core.memory.DataOutputSerializer;
 import org.apache.flink.runtime.state.KeyExtractorFunction;
@@ -10,8 +8,6 @@ import org.apache.flink.runtime.state.Keyed;
 import org.apache.flink.runtime.state.PriorityComparable;
 import org.apache.flink.runtime.state.PriorityComparator;
 import org.apache.flink.runtime.state.PriorityQueueSetFactory;
-import org.apache.flink.runtime.state.RegisteredPriorityQueueStateBackendMetaInfo;
-import org.apache.flink.runtime.state.RegisteredStateMetaInfoBase;
 import org.apache.flink.runtime.state.heap.HeapPriorityQueueElement;
 import org.apache.flink.runtime.state.heap.KeyGroupPartitionedPriorityQueue;
 import org.pdpm.flink.state.StateAccess;
@@ -24,19 +20,18 @@ import org.pdpm.flink.state.StateKeys;
 public final class StoreTimerFactory implements PriorityQueueSetFactory {
 
     private final StateAccess<?> backend;
-    private final Consumer<RegisteredStateMetaInfoBase> register;
-    private final ToIntFunction<String> stateId;
+    private final Registry registry;
     private final DataOutputSerializer sharedOut = new DataOutputSerializer(64);
 
-    /**
-     * @param register records the queue's meta data with the backend's states
-     * @param stateId  the id the backend gave the queue's name
-     */
-    public StoreTimerFactory(StateAccess<?> backend, Consumer<RegisteredStateMetaInfoBase> register,
-                             ToIntFunction<String> stateId) {
+    /** Records a timer queue with the backend's states (checking a restored one's serializer). */
+    public interface Registry {
+        /** The queue's id in store keys. */
+        int register(String name, TypeSerializer<?> elementSerializer, boolean allowFutureMetadataUpdates);
+    }
+
+    public StoreTimerFactory(StateAccess<?> backend, Registry registry) {
         this.backend = backend;
-        this.register = register;
-        this.stateId = stateId;
+        this.registry = registry;
     }
 
     @Override
@@ -49,10 +44,7 @@ public final class StoreTimerFactory implements PriorityQueueSetFactory {
     public <T extends HeapPriorityQueueElement & PriorityComparable<? super T> & Keyed<?>>
             KeyGroupedInternalPriorityQueue<T> create(String stateName, TypeSerializer<T> byteOrderedElementSerializer,
                                                       boolean allowFutureMetadataUpdates) {
-        RegisteredPriorityQueueStateBackendMetaInfo<T> meta =
-                new RegisteredPriorityQueueStateBackendMetaInfo<>(stateName, byteOrderedElementSerializer);
-        register.accept(allowFutureMetadataUpdates ? meta.withSerializerUpgradesAllowed() : meta);
-        int id = stateId.applyAsInt(stateName);
+        int id = registry.register(stateName, byteOrderedElementSerializer, allowFutureMetadataUpdates);
         return new KeyGroupPartitionedPriorityQueue<T, StoreQueueSet<T>>(
                 KeyExtractorFunction.forKeyedObjects(),
                 PriorityComparator.forPriorityComparableObjects(),

@@ -1,5 +1,7 @@
 package org.pdpm.flink.conformance;
 
+import org.junit.jupiter.api.AfterEach;
+import org.pdpm.flink.pool.StatePools;
 import java.util.List;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.runtime.state.CheckpointStorage;
@@ -20,6 +22,16 @@ import org.pdpm.flink.PdpmStateBackend;
  */
 @ExtendWith(ParameterizedTestExtension.class)
 public class PdpmStateBackendTest extends StateBackendTestBase<PdpmStateBackend> {
+
+    /**
+     * Each test gets a fresh embedded pool: the suites never discard their checkpoints, so their
+     * pins would otherwise pile up in one pool across hundreds of tests.
+     */
+    @AfterEach
+    void closePools() {
+        StatePools.closeAll();
+    }
+
 
     @Parameter
     public PdpmOptions.TimerService timers;
