@@ -105,6 +105,7 @@ public final class PdpmKeyedStateBackendBuilder<K> {
             if (!full.isEmpty()) {
                 loadCanonical(full, range, keys, states, lineages);
             }
+            StoreMetrics.register(parameters.getMetricGroup(), lineages);
             // After a restore, the key serializer may be the reconfigured one that reads the old keys.
             return new PdpmKeyedStateBackend<>(parameters.getKvStateRegistry(), keys.currentSchemaSerializer(),
                     parameters.getEnv().getUserCodeClassLoader().asClassLoader(), parameters.getEnv().getExecutionConfig(),

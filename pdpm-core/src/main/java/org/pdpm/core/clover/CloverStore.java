@@ -111,6 +111,8 @@ public final class CloverStore implements KvStore {
     private final LongAdder gets = new LongAdder();
     private final LongAdder puts = new LongAdder();
     private final LongAdder deletes = new LongAdder();
+    /** Keys asked of the metadata server because the cache had no (usable) cursor for them. */
+    private final LongAdder metadataLookups = new LongAdder();
     private final TrafficCounter getTraffic = new TrafficCounter();
     private final TrafficCounter putTraffic = new TrafficCounter();
     private final TrafficCounter deleteTraffic = new TrafficCounter();
@@ -406,6 +408,7 @@ public final class CloverStore implements KvStore {
     private EntryLayout.Entry walkFromHead(CloverKey key, Visibility view, TrafficCounter op) {
         for (int restart = 0; restart < MAX_WALK_RESTARTS; restart++) {
             op.addRoundTrips(1);
+            metadataLookups.increment();
             MetadataService.KeyLocation loc = callMetadata(() -> metadata.lookup(key.bytes()), "look up a key");
             if (loc == null) {
                 return null;
@@ -432,6 +435,7 @@ public final class CloverStore implements KvStore {
 
     private Cursor lookup(CloverKey key, TrafficCounter op) {
         op.addRoundTrips(1);
+        metadataLookups.increment();
         MetadataService.KeyLocation loc = callMetadata(() -> metadata.lookup(key.bytes()), "look up a key");
         return loc == null ? null : Cursor.unverified(loc.tail());
     }
@@ -1032,6 +1036,14 @@ public final class CloverStore implements KvStore {
 
     private static void addTo(TrafficCounter total, TrafficCounter op) {
         total.add(op);
+    }
+
+    /**
+     * How often an operation had to ask the metadata server where a key lives: a cache miss (or a
+     * stale or foreign cursor). With {@link #stats()}'s operation counts it gives the hit ratio.
+     */
+    public long metadataLookups() {
+        return metadataLookups.sum();
     }
 
     @Override
