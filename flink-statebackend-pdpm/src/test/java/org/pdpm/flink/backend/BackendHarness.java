@@ -31,8 +31,13 @@ final class BackendHarness implements AutoCloseable {
 
     AbstractKeyedStateBackend<Integer> open(JobID job, KeyGroupRange range, Collection<KeyedStateHandle> handles)
             throws Exception {
+        return open(job, range, handles, TtlTimeProvider.DEFAULT);
+    }
+
+    AbstractKeyedStateBackend<Integer> open(JobID job, KeyGroupRange range, Collection<KeyedStateHandle> handles,
+                                            TtlTimeProvider time) throws Exception {
         return backend.createKeyedStateBackend(new KeyedStateBackendParametersImpl<>(env, job, "op",
-                IntSerializer.INSTANCE, KEY_GROUPS, range, env.getTaskKvStateRegistry(), TtlTimeProvider.DEFAULT,
+                IntSerializer.INSTANCE, KEY_GROUPS, range, env.getTaskKvStateRegistry(), time,
                 new UnregisteredMetricsGroup(), handles, new CloseableRegistry()));
     }
 
