@@ -8,6 +8,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = PdpmCommand.Version.class,
         description = "Benchmarks that compare implementations side by side in one run.",
-        subcommands = {BenchFabricCommand.class, BenchRecoveryCommand.class, BenchKvCommand.class})
+        subcommands = {BenchFabricCommand.class, BenchRecoveryCommand.class, BenchKvCommand.class,
+            BenchStateCommand.class})
 final class BenchCommand {
 }
