@@ -20,7 +20,8 @@ import picocli.CommandLine.ParameterException;
         mixinStandardHelpOptions = true,
         versionProvider = PdpmCommand.Version.class,
         description = "Passive disaggregated persistent memory for Apache Flink: memory nodes, the Clover metadata server, an operator's key-value view and benchmarks.",
-        subcommands = {MemnodeCommand.class, MetaserverCommand.class, KvCommand.class, BenchCommand.class})
+        subcommands = {MemnodeCommand.class, MetaserverCommand.class, KvCommand.class, PinsCommand.class,
+            BenchCommand.class})
 public final class PdpmCommand {
 
     private static final Logger LOG = LoggerFactory.getLogger(PdpmCommand.class);

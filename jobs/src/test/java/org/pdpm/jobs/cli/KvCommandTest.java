@@ -13,12 +13,13 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.pdpm.core.clover.MetadataServer;
+import org.pdpm.core.clover.MetadataService;
 import org.pdpm.core.rpc.MetadataRpcServer;
 import org.pdpm.rdma.api.NodeAddress;
 import org.pdpm.rdma.tcp.MemoryNodeDaemon;
 import org.pdpm.rdma.tcp.TcpFabric;
 
-/** {@code pdpm kv} against a Clover pool served in this JVM: a memory node, a metadata server and its RPC front. */
+/** {@code pdpm kv} and {@code pdpm pins} against a Clover pool served in this JVM: a memory node, a metadata server and its RPC front. */
 class KvCommandTest {
 
     private static final String SECRET = "kv-command-test-secret";
@@ -55,6 +56,37 @@ class KvCommandTest {
         metadata.close();
         fabric.close();
         memnode.close();
+    }
+
+    @Test
+    void pinsListsThePoolsPinsAndReleasesThoseOfAVanishedOwner() {
+        int lineage = metadata.createLineage();
+        metadata.pin(lineage, 3, "flink-job-aaaa-chk-3-x");
+        metadata.pin(lineage, 4, "flink-job-aaaa-chk-4-x");
+        metadata.pin(lineage, 4, "flink-job-bbbb-chk-4-y");
+        String[] common = {"--metaserver", metaserver, "--secret-file", secretFile.toString()};
+
+        PdpmCommandTest.Run list = PdpmCommandTest.pdpm(concat(new String[] {"pins"}, common));
+        assertThat(list.exitCode()).as(list.err()).isZero();
+        assertThat(list.out().lines()).containsExactlyInAnyOrder(lineage + " 3 flink-job-aaaa-chk-3-x",
+                lineage + " 4 flink-job-aaaa-chk-4-x", lineage + " 4 flink-job-bbbb-chk-4-y");
+
+        PdpmCommandTest.Run release = PdpmCommandTest.pdpm(concat(
+                new String[] {"pins", "--release-owner-prefix", "flink-job-aaaa"}, common));
+        assertThat(release.exitCode()).as(release.err()).isZero();
+        assertThat(release.out().lines()).hasSize(2).allMatch(l -> l.startsWith("released "));
+        assertThat(metadata.pins()).extracting(MetadataService.Pin::owner).containsExactly("flink-job-bbbb-chk-4-y");
+
+        PdpmCommandTest.Run blank = PdpmCommandTest.pdpm(concat(new String[] {"pins", "--release-owner-prefix", " "},
+                common));
+        assertThat(blank.exitCode()).isEqualTo(2);
+        assertThat(metadata.pins()).hasSize(1);
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        String[] all = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
     }
 
     @Test
