@@ -60,9 +60,11 @@ public final class StatePools {
         for (int i = 0; i < spec.replication(); i++) {
             nodes.add(fabric.addNode(spec.localNodeBytes()));
         }
+        // A quarter of each node for the metadata log: Flink state is many small entries, so the pool
+        // runs out of key slots long before data space with Clover's default of an eighth.
+        long logBytes = spec.localNodeBytes() / 4 / 4096 * 4096;
         MetadataServer server = MetadataServer.open(fabric, nodes,
-                new MetadataServer.Options(spec.replication(), MetadataServer.Options.AUTO, MetadataServer.Options.AUTO,
-                        1 << 20, 1_000));
+                new MetadataServer.Options(spec.replication(), logBytes, MetadataServer.Options.AUTO, 1 << 20, 1_000));
         String id = EMBEDDED_PREFIX + Long.toHexString(ProcessHandle.current().pid()) + "-" + BY_SPEC.size();
         LOG.info("pdpm: state lives in an embedded pool inside this JVM ({}); it serves single-process runs only"
                 + " and is gone when the process ends. Configure state.backend.pdpm.memory-nodes for a cluster.", spec);

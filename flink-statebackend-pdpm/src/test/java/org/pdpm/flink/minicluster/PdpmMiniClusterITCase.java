@@ -1,0 +1,145 @@
+package org.pdpm.flink.minicluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.stream.Stream;
+import org.apache.flink.api.common.JobID;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.CoreOptions;
+import org.apache.flink.configuration.MemorySize;
+import org.apache.flink.configuration.StateBackendOptions;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
+import org.apache.flink.runtime.checkpoint.CompletedCheckpointStats;
+import org.apache.flink.runtime.minicluster.MiniCluster;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.test.junit5.InjectMiniCluster;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.pdpm.flink.PdpmOptions;
+import org.pdpm.flink.pool.StatePools;
+
+/**
+ * The pdpm backend under Flink's MiniCluster (two TaskManagers of two slots): exact results through
+ * rescaling 2 → 3 → 1 by canonical savepoints; checkpoint time that does not grow with the state;
+ * and no state files in the TaskManagers' directories. Budget: about a minute on 2 cores.
+ */
+class PdpmMiniClusterITCase {
+
+    private static final Path TMP = tempDir();
+    private static final long LARGE = Long.getLong("pdpm.it.large-keys", 1_000_000);
+
+    @RegisterExtension
+    static final MiniClusterExtension CLUSTER = new MiniClusterExtension(
+            new MiniClusterResourceConfiguration.Builder()
+                    .setNumberTaskManagers(2)
+                    .setNumberSlotsPerTaskManager(2)
+                    .setConfiguration(clusterConfig())
+                    .build());
+
+    private static Path tempDir() {
+        try {
+            return Files.createTempDirectory("pdpm-it-tm-");
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static Configuration clusterConfig() {
+        Configuration c = new Configuration();
+        c.set(CoreOptions.TMP_DIRS, TMP.toString());
+        return c;
+    }
+
+    private static Configuration jobConfig() {
+        Configuration c = new Configuration();
+        c.set(StateBackendOptions.STATE_BACKEND, "pdpm");
+        c.set(PdpmOptions.LOCAL_SIZE, MemorySize.parse("1g"));
+        return c;
+    }
+
+    @BeforeEach
+    void reset() {
+        CountingJob.reset();
+    }
+
+    /** Each test gets its own embedded pool (the jobs are over; their pools' contents are not needed). */
+    @AfterEach
+    void closePools() {
+        StatePools.closeAll();
+    }
+
+    @Test
+    void rescalingTwoThreeOneThroughCanonicalSavepointsKeepsExactCounts(@org.junit.jupiter.api.io.TempDir Path dir)
+            throws Exception {
+        long events = 30_000;
+        long keys = 100;
+        // Slow enough that each stop comes long before the sequence ends, even on a busy machine.
+        JobClient p2 = CountingJob.start(jobConfig(), 2, events, keys, 2_000, false, 200, null);
+        awaitProcessed(4_000);
+        String first = p2.stopWithSavepoint(false, dir.toUri().toString(), SavepointFormatType.CANONICAL).get();
+
+        JobClient p3 = CountingJob.start(jobConfig(), 3, events, keys, 2_000, false, 200, first);
+        awaitProcessed(CountingJob.PROCESSED.get() + 4_000);
+        String second = p3.stopWithSavepoint(false, dir.toUri().toString(), SavepointFormatType.CANONICAL).get();
+
+        JobClient p1 = CountingJob.start(jobConfig(), 1, events, keys, 20_000, false, 200, second);
+        p1.getJobExecutionResult().get();
+
+        assertThat(CountingJob.COUNTS).hasSize((int) keys);
+        for (long k = 0; k < keys; k++) {
+            assertThat(CountingJob.COUNTS.get(k)).as("count of key %d", k).isEqualTo(events / keys);
+        }
+    }
+
+    @Test
+    void checkpointTimeDoesNotGrowWithTheStateAndNoStateFilesAreWritten(@InjectMiniCluster MiniCluster cluster)
+            throws Exception {
+        CompletedCheckpointStats small = checkpointAfter(cluster, 1_000);
+        CompletedCheckpointStats large = checkpointAfter(cluster, LARGE);
+        System.out.printf("pdpm checkpoint on the MiniCluster: %d keys in %d ms (%d bytes), %d keys in %d ms (%d bytes)%n",
+                1_000, small.getEndToEndDuration(), small.getStateSize(), LARGE, large.getEndToEndDuration(),
+                large.getStateSize());
+        assertThat(large.getStateSize()).isLessThan(small.getStateSize() + 4096);
+        assertThat(large.getEndToEndDuration()).isLessThan(Math.max(2 * small.getEndToEndDuration(),
+                small.getEndToEndDuration() + 1_000));
+        try (Stream<Path> files = Files.walk(TMP)) {
+            List<Path> stateFiles = files.filter(Files::isRegularFile)
+                    .filter(p -> !p.toString().contains("blobStore")).toList();
+            assertThat(stateFiles).as("files in the TaskManagers' directories").isEmpty();
+        }
+    }
+
+    /** Runs the job until {@code keys} distinct keys are in state, checkpoints it and cancels it. */
+    private static CompletedCheckpointStats checkpointAfter(MiniCluster cluster, long keys) throws Exception {
+        CountingJob.reset();
+        JobClient job = CountingJob.start(jobConfig(), 2, Long.MAX_VALUE, keys, 1_000_000, true, 3_600_000, null);
+        JobID id = job.getJobID();
+        try {
+            awaitProcessed(keys + 1_000);   // every key in state, and the backlog drained
+            cluster.triggerCheckpoint(id).get();
+            return cluster.getExecutionGraph(id).get().getCheckpointStatsSnapshot().getHistory()
+                    .getLatestCompletedCheckpoint();
+        } finally {
+            job.cancel().get();
+        }
+    }
+
+    private static void awaitProcessed(long events) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+        while (CountingJob.PROCESSED.get() < events) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("only " + CountingJob.PROCESSED.get() + " of " + events + " events processed");
+            }
+            Thread.sleep(20);
+        }
+    }
+}
