@@ -31,6 +31,14 @@ final class CountingJob {
 
     /** Largest count each key reached, over all attempts of the job. */
     static final Map<Long, Long> COUNTS = new ConcurrentHashMap<>();
+    /**
+     * Windows whose timer fired, per key, over all attempts. Distinct windows, not firings: after a
+     * rescale a source reader may take over a second split, whose events are then late, and a late
+     * event's timer fires again at once — Flink's semantics, not the backend's.
+     */
+    static final Map<Long, Long> FIRED = new ConcurrentHashMap<>();
+    /** Event time is the event's index; each key has a timer at the end of every window it had events in. */
+    static final long WINDOW = 1_000;
     /** Events processed, replays included: progress for the test to wait on. */
     static final AtomicLong PROCESSED = new AtomicLong();
 
@@ -39,6 +47,7 @@ final class CountingJob {
 
     static void reset() {
         COUNTS.clear();
+        FIRED.clear();
         PROCESSED.set(0);
     }
 
@@ -59,7 +68,8 @@ final class CountingJob {
         env.enableCheckpointing(checkpointMillis);
         DataGeneratorSource<Long> source = new DataGeneratorSource<>(new Events(distinctKeys, trickleAfterDistinct),
                 events, RateLimiterStrategy.perSecond(perSecond), Types.LONG);
-        env.fromSource(source, WatermarkStrategy.noWatermarks(), "events").uid("events")
+        env.fromSource(source, WatermarkStrategy.<Long>forMonotonousTimestamps().withTimestampAssigner((e, t) -> e),
+                        "events").uid("events")
                 .keyBy(i -> key(i, distinctKeys))
                 .process(new Count()).uid("count")
                 .sinkTo(new DiscardingSink<>()).uid("sink");
@@ -84,10 +94,12 @@ final class CountingJob {
     static final class Count extends KeyedProcessFunction<Long, Long, Long> {
         private transient ValueState<Long> count;
         private transient MapState<Integer, Long> byResidue;
+        private transient MapState<Long, Boolean> fired;
 
         @Override
         public void open(org.apache.flink.api.common.functions.OpenContext context) {
             count = getRuntimeContext().getState(new ValueStateDescriptor<>("count", Long.class));
+            fired = getRuntimeContext().getMapState(new MapStateDescriptor<>("fired", Long.class, Boolean.class));
             byResidue = getRuntimeContext().getMapState(new MapStateDescriptor<>("by-residue", Integer.class,
                     Long.class));
         }
@@ -107,9 +119,20 @@ final class CountingJob {
                 throw new IllegalStateException("key " + ctx.getCurrentKey() + ": value state says " + n
                         + " events, map state " + mapTotal);
             }
+            ctx.timerService().registerEventTimeTimer((event / WINDOW + 1) * WINDOW - 1);
             COUNTS.merge(ctx.getCurrentKey(), n, Math::max);
             PROCESSED.incrementAndGet();
             out.collect(n);
+        }
+
+        @Override
+        public void onTimer(long timestamp, OnTimerContext ctx, Collector<Long> out) throws Exception {
+            fired.put(timestamp, true);
+            long n = 0;
+            for (Long ignored : fired.keys()) {
+                n++;
+            }
+            FIRED.merge(ctx.getCurrentKey(), n, Math::max);
         }
     }
 }

@@ -60,8 +60,12 @@ class PdpmMiniClusterITCase {
     }
 
     private static Configuration jobConfig() {
+        return jobConfig("pdpm");
+    }
+
+    private static Configuration jobConfig(String backend) {
         Configuration c = new Configuration();
-        c.set(StateBackendOptions.STATE_BACKEND, "pdpm");
+        c.set(StateBackendOptions.STATE_BACKEND, backend);
         c.set(PdpmOptions.LOCAL_SIZE, MemorySize.parse("1g"));
         return c;
     }
@@ -94,9 +98,33 @@ class PdpmMiniClusterITCase {
         JobClient p1 = CountingJob.start(jobConfig(), 1, events, keys, 20_000, false, 200, second);
         p1.getJobExecutionResult().get();
 
+        assertExact(events, keys);
+    }
+
+    /** Values, maps and timers (in the store) move pdpm -> rocksdb -> pdpm through canonical savepoints. */
+    @Test
+    void aJobMovesFromPdpmToRocksDbAndBack(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        long events = 20_000;
+        long keys = 50;
+        JobClient onPdpm = CountingJob.start(jobConfig("pdpm"), 2, events, keys, 2_000, false, 200, null);
+        awaitProcessed(4_000);
+        String first = onPdpm.stopWithSavepoint(false, dir.toUri().toString(), SavepointFormatType.CANONICAL).get();
+
+        JobClient onRocks = CountingJob.start(jobConfig("rocksdb"), 2, events, keys, 2_000, false, 200, first);
+        awaitProcessed(CountingJob.PROCESSED.get() + 4_000);
+        String second = onRocks.stopWithSavepoint(false, dir.toUri().toString(), SavepointFormatType.CANONICAL).get();
+
+        JobClient back = CountingJob.start(jobConfig("pdpm"), 2, events, keys, 20_000, false, 200, second);
+        back.getJobExecutionResult().get();
+        assertExact(events, keys);
+    }
+
+    /** Every key counted each of its events once, and saw the timer of every window it had events in fire. */
+    private static void assertExact(long events, long keys) {
         assertThat(CountingJob.COUNTS).hasSize((int) keys);
         for (long k = 0; k < keys; k++) {
             assertThat(CountingJob.COUNTS.get(k)).as("count of key %d", k).isEqualTo(events / keys);
+            assertThat(CountingJob.FIRED.get(k)).as("windows whose timer fired for key %d", k).isEqualTo(events / CountingJob.WINDOW);
         }
     }
 
