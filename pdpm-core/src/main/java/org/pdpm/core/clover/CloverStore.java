@@ -111,6 +111,8 @@ public final class CloverStore implements KvStore {
     private final LongAdder gets = new LongAdder();
     private final LongAdder puts = new LongAdder();
     private final LongAdder deletes = new LongAdder();
+    /** See {@link Builder#retireEvery}. */
+    private final int retireEvery;
     /** Keys asked of the metadata server because the cache had no (usable) cursor for them. */
     private final LongAdder metadataLookups = new LongAdder();
     private final TrafficCounter getTraffic = new TrafficCounter();
@@ -118,8 +120,9 @@ public final class CloverStore implements KvStore {
     private final TrafficCounter deleteTraffic = new TrafficCounter();
 
     private CloverStore(PoolNodes nodes, MetadataService metadata, KvLimits limits, int lineage, long epoch,
-                        MetadataService.Membership membership) {
+                        MetadataService.Membership membership, int retireEvery) {
         this.nodes = nodes;
+        this.retireEvery = retireEvery;
         this.membership = membership;
         this.metadata = metadata;
         this.layout = metadata.pool();
@@ -170,6 +173,7 @@ public final class CloverStore implements KvStore {
         private KvLimits limits;
         private int lineage = MetadataService.ROOT_LINEAGE;
         private long epoch;
+        private int retireEvery = 1;
 
         public Builder fabric(Fabric fabric) {
             this.fabric = fabric;
@@ -208,6 +212,20 @@ public final class CloverStore implements KvStore {
             return this;
         }
 
+        /**
+         * Tells the metadata server about superseded versions only at every {@code n}-th version of
+         * a key (and at every delete), so that it collects a key once per {@code n} overwrites
+         * rather than at each: fewer metadata calls and less collection work, for up to {@code n - 1}
+         * superseded versions per key waiting in the pool. 1 (the default) collects at each overwrite.
+         */
+        public Builder retireEvery(int n) {
+            if (n < 1) {
+                throw new IllegalArgumentException("retireEvery=" + n + " must be at least 1");
+            }
+            this.retireEvery = n;
+            return this;
+        }
+
         public CloverStore open() {
             Objects.requireNonNull(fabric, "fabric");
             Objects.requireNonNull(memoryNodes, "memoryNodes");
@@ -224,7 +242,7 @@ public final class CloverStore implements KvStore {
                         }
                     }
                 }
-                return new CloverStore(nodes, metadata, l, lineage, epoch, members);
+                return new CloverStore(nodes, metadata, l, lineage, epoch, members, retireEvery);
             } catch (RuntimeException e) {
                 nodes.close();
                 throw e;
@@ -728,6 +746,10 @@ public final class CloverStore implements KvStore {
             return (long) LONG.get(entry, EntryLayout.SEQ_OFFSET);
         }
 
+        boolean tombstone() {
+            return EntryLayout.header(entry).tombstone();
+        }
+
         Cursor cursor() {
             return new Cursor(pointer, versionId, seq());
         }
@@ -807,7 +829,9 @@ public final class CloverStore implements KvStore {
                     continue;   // a backup holds another successor: the primary changed; start again there
                 }
                 cursors.put(key, mine.cursor());
-                retire(key, at.pointer(), mine);
+                if (mine.seq() % retireEvery == 0 || mine.tombstone()) {
+                    retire(key, at.pointer(), mine);
+                }
                 return true;
             }
             long found = r.oldValue(cas);
