@@ -12,6 +12,13 @@ public enum SystemKind {
             return CloverDeployment.start(plan);
         }
     },
+    /** pDPM-Central: an embedded coordinator every request goes through, one client per benchmark thread. */
+    CENTRAL {
+        @Override
+        public StoreDeployment deploy(StoreDeployment.Plan plan) throws IOException {
+            return CentralDeployment.start(plan);
+        }
+    },
     /** The RocksDB baseline on a local temporary directory, synced WAL; shared by all threads. */
     ROCKSDB {
         @Override

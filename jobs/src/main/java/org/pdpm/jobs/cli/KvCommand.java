@@ -8,7 +8,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.pdpm.core.api.KvStore;
+import org.pdpm.core.central.CentralStore;
+import org.pdpm.core.central.CoordinatorService;
 import org.pdpm.core.clover.CloverStore;
+import org.pdpm.core.rpc.RemoteCoordinator;
 import org.pdpm.core.rpc.RemoteMetadataService;
 import org.pdpm.jobs.bench.SystemKind;
 import org.pdpm.rdma.api.NodeAddress;
@@ -23,7 +26,8 @@ import picocli.CommandLine.Spec;
 /**
  * {@code pdpm kv get|put|delete KEY [VALUE]}: an operator's view of a running store. It joins the
  * store as a client of its own for one operation — for Clover, through the metadata server
- * process and the memory nodes over tcp — and leaves. Keys and values are UTF-8 text.
+ * process and the memory nodes over tcp; for Central, through the coordinator process alone — and
+ * leaves. Keys and values are UTF-8 text.
  */
 @Command(
         name = "kv",
@@ -62,7 +66,7 @@ final class KvCommand implements Callable<Integer> {
     private String value;
 
     @Option(names = "--system", required = true, paramLabel = "SYSTEM",
-            description = "The store to reach: clover.")
+            description = "The store to reach: clover or central.")
     private SystemKind system;
 
     @Option(names = "--memnodes", required = true, split = ",", paramLabel = "HOST:PORT",
@@ -74,13 +78,18 @@ final class KvCommand implements Callable<Integer> {
             description = "The metadata server ('pdpm metaserver'); required for clover.")
     private NodeAddress metaserver;
 
+    @Option(names = "--coordinator", paramLabel = "HOST:PORT", converter = NodeAddressConverter.class,
+            description = "The coordinator ('pdpm coordinator'); required for central.")
+    private NodeAddress coordinator;
+
     @Option(names = "--replication", paramLabel = "R",
             description = "The pool's replication, 1..3, checked against what the pool was formatted with; "
                     + "by default whatever the pool has.")
     private Integer replication;
 
     @Option(names = "--secret-file", paramLabel = "FILE",
-            description = "File holding one line, the shared secret of the memory nodes and the metadata server.")
+            description = "File holding one line, the shared secret of the memory nodes and the metadata server or"
+                    + " coordinator.")
     private Path secretFile;
 
     @Override
@@ -88,24 +97,49 @@ final class KvCommand implements Callable<Integer> {
         checkArguments();
         String secret = secret();
         byte[] k = key.getBytes(StandardCharsets.UTF_8);
-        PrintWriter out = spec.commandLine().getOut();
+        if (system == SystemKind.CENTRAL) {
+            try (RemoteCoordinator remote = new RemoteCoordinator(coordinator,
+                    new RemoteCoordinator.Options(secret, CONNECT_TIMEOUT, CALL_TIMEOUT, 1));
+                 KvStore store = openCentral(remote)) {
+                return apply(store, k);
+            }
+        }
         try (TcpFabric fabric = new TcpFabric(secret);
              RemoteMetadataService metadata = new RemoteMetadataService(metaserver, withSecret(secret));
              KvStore store = openClover(fabric, metadata)) {
-            switch (action) {
-                case GET -> {
-                    byte[] v = store.get(k);
-                    if (v == null) {
-                        return 1;
-                    }
-                    out.println(new String(v, StandardCharsets.UTF_8));
-                    out.flush();
+            return apply(store, k);
+        }
+    }
+
+    private int apply(KvStore store, byte[] k) {
+        PrintWriter out = spec.commandLine().getOut();
+        switch (action) {
+            case GET -> {
+                byte[] v = store.get(k);
+                if (v == null) {
+                    return 1;
                 }
-                case PUT -> store.put(k, value.getBytes(StandardCharsets.UTF_8));
-                case DELETE -> store.delete(k);
+                out.println(new String(v, StandardCharsets.UTF_8));
+                out.flush();
             }
+            case PUT -> store.put(k, value.getBytes(StandardCharsets.UTF_8));
+            case DELETE -> store.delete(k);
         }
         return 0;
+    }
+
+    /** The coordinator alone touches the memory nodes; the ones given are checked against its pool. */
+    private KvStore openCentral(RemoteCoordinator remote) {
+        CoordinatorService.Info info = remote.info();
+        if (replication != null && replication != info.replication()) {
+            throw new PdpmCommand.BadInputException(spec.commandLine(), "--replication=" + replication
+                    + " but the pool at " + coordinator + " was formatted with replication " + info.replication(), null);
+        }
+        if (memnodes.size() != info.nodeCount()) {
+            throw new PdpmCommand.BadInputException(spec.commandLine(), memnodes.size() + " memory nodes given but the"
+                    + " pool of the coordinator at " + coordinator + " has " + info.nodeCount(), null);
+        }
+        return CentralStore.builder().coordinator(remote).open();
     }
 
     private KvStore openClover(TcpFabric fabric, RemoteMetadataService metadata) {
@@ -118,12 +152,16 @@ final class KvCommand implements Callable<Integer> {
     }
 
     private void checkArguments() {
-        if (system != SystemKind.CLOVER) {
+        if (system != SystemKind.CLOVER && system != SystemKind.CENTRAL) {
             throw new ParameterException(spec.commandLine(), "--system=" + system.label()
-                    + ": kv reaches a running clover deployment; rocksdb is an embedded baseline with none to reach");
+                    + ": kv reaches a running clover or central deployment; rocksdb is an embedded baseline with none"
+                    + " to reach");
         }
-        if (metaserver == null) {
+        if (system == SystemKind.CLOVER && metaserver == null) {
             throw new ParameterException(spec.commandLine(), "--metaserver is required for --system=clover");
+        }
+        if (system == SystemKind.CENTRAL && coordinator == null) {
+            throw new ParameterException(spec.commandLine(), "--coordinator is required for --system=central");
         }
         if (action == Action.PUT && value == null) {
             throw new ParameterException(spec.commandLine(), "put needs a VALUE");
