@@ -19,6 +19,13 @@ public enum SystemKind {
             return CentralDeployment.start(plan);
         }
     },
+    /** pDPM-Direct: no server; the first client formats the pool, one client (own locks and cache) per thread. */
+    DIRECT {
+        @Override
+        public StoreDeployment deploy(StoreDeployment.Plan plan) throws IOException {
+            return DirectDeployment.start(plan);
+        }
+    },
     /** The RocksDB baseline on a local temporary directory, synced WAL; shared by all threads. */
     ROCKSDB {
         @Override

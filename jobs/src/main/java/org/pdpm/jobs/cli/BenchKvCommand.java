@@ -63,7 +63,7 @@ final class BenchKvCommand implements Callable<Integer> {
     private CommandSpec spec;
 
     @Option(names = "--system", required = true, split = ",", paramLabel = "SYSTEM",
-            description = "Systems to measure, comma-separated, from clover, central, rocksdb.")
+            description = "Systems to measure, comma-separated, from clover, direct, central, rocksdb.")
     private List<SystemKind> systems;
 
     @Option(names = "--fabric", defaultValue = "local", paramLabel = "FABRIC",

@@ -11,6 +11,7 @@ import org.pdpm.core.api.KvStore;
 import org.pdpm.core.central.CentralStore;
 import org.pdpm.core.central.CoordinatorService;
 import org.pdpm.core.clover.CloverStore;
+import org.pdpm.core.direct.DirectStore;
 import org.pdpm.core.rpc.RemoteCoordinator;
 import org.pdpm.core.rpc.RemoteMetadataService;
 import org.pdpm.jobs.bench.SystemKind;
@@ -66,7 +67,7 @@ final class KvCommand implements Callable<Integer> {
     private String value;
 
     @Option(names = "--system", required = true, paramLabel = "SYSTEM",
-            description = "The store to reach: clover or central.")
+            description = "The store to reach: clover, direct or central.")
     private SystemKind system;
 
     @Option(names = "--memnodes", required = true, split = ",", paramLabel = "HOST:PORT",
@@ -75,7 +76,7 @@ final class KvCommand implements Callable<Integer> {
     private List<NodeAddress> memnodes;
 
     @Option(names = "--metaserver", paramLabel = "HOST:PORT", converter = NodeAddressConverter.class,
-            description = "The metadata server ('pdpm metaserver'); required for clover.")
+            description = "The metadata server ('pdpm metaserver'); required for clover, unused by direct.")
     private NodeAddress metaserver;
 
     @Option(names = "--coordinator", paramLabel = "HOST:PORT", converter = NodeAddressConverter.class,
@@ -101,6 +102,11 @@ final class KvCommand implements Callable<Integer> {
             try (RemoteCoordinator remote = new RemoteCoordinator(coordinator,
                     new RemoteCoordinator.Options(secret, CONNECT_TIMEOUT, CALL_TIMEOUT, 1));
                  KvStore store = openCentral(remote)) {
+                return apply(store, k);
+            }
+        }
+        if (system == SystemKind.DIRECT) {
+            try (TcpFabric fabric = new TcpFabric(secret); KvStore store = openDirect(fabric)) {
                 return apply(store, k);
             }
         }
@@ -142,6 +148,19 @@ final class KvCommand implements Callable<Integer> {
         return CentralStore.builder().coordinator(remote).open();
     }
 
+    /** pDPM-Direct has no server: the client reaches the memory nodes alone (and formats blank ones). */
+    private KvStore openDirect(TcpFabric fabric) {
+        DirectStore.Builder builder = DirectStore.builder().fabric(fabric).memoryNodes(memnodes);
+        if (replication != null) {
+            builder.replication(replication);
+        }
+        try {
+            return builder.open();
+        } catch (IllegalArgumentException e) {
+            throw new PdpmCommand.BadInputException(spec.commandLine(), e.getMessage(), e);
+        }
+    }
+
     private KvStore openClover(TcpFabric fabric, RemoteMetadataService metadata) {
         int poolReplication = metadata.pool().replication();
         if (replication != null && replication != poolReplication) {
@@ -152,9 +171,9 @@ final class KvCommand implements Callable<Integer> {
     }
 
     private void checkArguments() {
-        if (system != SystemKind.CLOVER && system != SystemKind.CENTRAL) {
+        if (system == SystemKind.ROCKSDB) {
             throw new ParameterException(spec.commandLine(), "--system=" + system.label()
-                    + ": kv reaches a running clover or central deployment; rocksdb is an embedded baseline with none"
+                    + ": kv reaches a running clover, direct or central deployment; rocksdb is an embedded baseline with none"
                     + " to reach");
         }
         if (system == SystemKind.CLOVER && metaserver == null) {

@@ -187,7 +187,7 @@ class BenchKvCommandTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"--fabric=disni", "--zipf=1.5", "--workload=d", "--threads=0", "--keys=1",
-        "--replication=4", "--value-size=0", "--system=direct"})
+        "--replication=4", "--value-size=0", "--system=nosuch"})
     void badArgumentsAreUsageErrors(String bad) {
         PdpmCommandTest.Run run = PdpmCommandTest.pdpm("bench", "kv", "--system", "clover", bad);
 
