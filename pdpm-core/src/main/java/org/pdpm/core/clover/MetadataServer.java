@@ -19,6 +19,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.pdpm.core.api.SpaceExhaustedException;
 import org.pdpm.core.api.StoreUnavailableException;
@@ -164,6 +165,9 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
     /** What every live lineage and every pin sees; rebuilt whenever they change. */
     private volatile List<Visibility> views = List.of();
     private final ExecutorService collector;
+    /** Whether a sweep of every key waits on the collector thread. */
+    private final AtomicBoolean sweepQueued = new AtomicBoolean();
+    private volatile boolean sweeping;
     /** Nodes out of service, for good: decided here, logged, never read or written again. */
     private final Set<Integer> out = ConcurrentHashMap.newKeySet();
     private volatile long membershipVersion;
@@ -440,7 +444,7 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
             EntryLayout.Header h = readHeader(k.tail);
             if (h.isUnlinked()) {
                 if (k.tail == k.head) {
-                    if (h.tombstone() && k.head == durableHead(k)) {
+                    if ((h.tombstone() || !seenByAnyView(h)) && k.head == durableHead(k)) {
                         // Sealed for removal by a server that stopped before logging it: finish.
                         logRemoval(key, k, k.head);
                         return false;
@@ -457,6 +461,15 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
             k.tail = h.next();
         }
         return true;
+    }
+
+    private boolean seenByAnyView(EntryLayout.Header h) {
+        for (Visibility v : views) {
+            if (v.sees(h.lineage(), h.epoch())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private long durableHead(KeyState k) {
@@ -634,9 +647,10 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
             k.tail = chain.get(n - 1);
             k.tailSeq = last.seq();
         }
-        // A tombstone that every view sees as the key's newest version (or that no view sees, with
-        // nothing older kept): the key is absent everywhere, and leaves the index.
-        boolean removable = kept == 1 && last.isTail() && last.tombstone();
+        // The key is absent everywhere, and leaves the index, when all that is kept is its tail and
+        // that is a tombstone (seen as the newest version, or not seen) or a version no view sees
+        // (written in a lineage since dropped, and not pinned).
+        boolean removable = kept == 1 && last.isTail() && (last.tombstone() || !seenByAnyView(last));
         if (kept == n) {
             if (removable) {
                 removeKey(key, k, chain.get(n - 1), last);
@@ -904,7 +918,7 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
 
     /** Waits (up to a minute) for queued collections; false when there were none. */
     private boolean awaitCollector() {
-        if (queued.isEmpty()) {
+        if (queued.isEmpty() && !sweepQueued.get() && !sweeping) {
             return false;
         }
         QueuedWork.await(collector, 60, LOG, "queued collections");
@@ -1164,7 +1178,7 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
             lineages.drop(lineage);
             rebuildViews();
         }
-        collectKeysKeepingOlder();
+        sweepLater();
     }
 
     @Override
@@ -1180,6 +1194,7 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
 
     @Override
     public void unpin(int lineage, long epoch, String owner) {
+        boolean dropped;
         synchronized (this) {
             if (!lineages.checkUnpin(lineage, epoch, owner)) {
                 return;
@@ -1188,8 +1203,13 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
             appendLog(seq -> LogRecordLayout.pin(seq, LogRecordLayout.UNPIN, lineage, epoch, ownerBytes));
             lineages.unpin(lineage, epoch, owner);
             rebuildViews();
+            dropped = !lineages.info(lineage).live();
         }
-        collectKeysKeepingOlder();
+        if (dropped) {
+            sweepLater();   // the pin may have been all that saw some keys' only version
+        } else {
+            collectKeysKeepingOlder();
+        }
     }
 
     @Override
@@ -1205,7 +1225,47 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
         views = lineages.views();
     }
 
-    /** A pin or lineage went: what only it saw is garbage now, in the keys that kept older versions. */
+    /**
+     * A lineage went (or the pin of a dropped one): every key is collected, on the collector thread,
+     * since keys whose only version it wrote are garbage now as well as older versions it kept.
+     * One sweep is queued at a time; a drop during a sweep queues the next.
+     */
+    private void sweepLater() {
+        if (!sweepQueued.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            collector.execute(() -> {
+                sweeping = true;
+                sweepQueued.set(false);
+                try {
+                    sweep();
+                } finally {
+                    sweeping = false;
+                }
+            });
+        } catch (RejectedExecutionException closing) {
+            sweepQueued.set(false);
+        }
+    }
+
+    private void sweep() {
+        for (Map.Entry<CloverKey, KeyState> e : index.entrySet()) {
+            KeyState k = e.getValue();
+            try {
+                synchronized (k) {
+                    if (!k.removed) {
+                        collect(e.getKey(), k);
+                    }
+                }
+            } catch (RuntimeException ex) {
+                LOG.debug("sweeping key '{}' failed; it is collected on its next overwrite: {}", e.getKey(),
+                        ex.toString());
+            }
+        }
+    }
+
+    /** A pin went: what only it saw is garbage now, in the keys that kept older versions. */
     private void collectKeysKeepingOlder() {
         for (Map.Entry<CloverKey, KeyState> e : index.entrySet()) {
             boolean keeps;

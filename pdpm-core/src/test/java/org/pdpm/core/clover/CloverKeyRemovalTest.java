@@ -26,6 +26,40 @@ class CloverKeyRemovalTest {
         pool.metadata.awaitCollections();
     }
 
+    /**
+     * A lineage that ends (a Flink task's, say) leaves keys whose only version it wrote: once no
+     * lineage or pin sees them, a sweep removes them from the index; a pin keeps them until released.
+     */
+    @Test
+    void keysOnlyADroppedLineageWroteLeaveTheIndexOnceNoPinSeesThem() {
+        try (LocalPool pool = new LocalPool(1, 1, 8L << 20)) {
+            CloverStore root = pool.client();
+            root.put(b("shared"), b("root"));
+            int lineage = pool.metadata.createLineage();
+            CloverStore writer = CloverStore.builder().fabric(pool.fabric).memoryNodes(pool.nodes)
+                    .metadata(pool.metadata).lineage(lineage).epoch(1).open();
+            for (int i = 0; i < 200; i++) {
+                writer.put(b("only" + i), b("v" + i));
+            }
+            writer.put(b("shared"), b("lineage"));
+            writer.pin(1, "checkpoint");
+            writer.close();
+            pool.metadata.dropLineage(lineage);
+            settle(pool, root);
+            assertThat(pool.metadata.keyCount()).as("a pin still sees them").isEqualTo(201);
+            assertThat(root.asOf(lineage, 1).get(b("only7"))).isEqualTo(b("v7"));
+
+            pool.metadata.unpin(lineage, 1, "checkpoint");
+            settle(pool, root);
+            assertThat(pool.metadata.keyCount()).as("only the key the root lineage wrote stays").isEqualTo(1);
+            assertThat(root.get(b("shared"))).isEqualTo(b("root"));
+            assertThat(root.get(b("only7"))).isNull();
+            root.put(b("only7"), b("again"));   // the key comes back as new
+            assertThat(root.get(b("only7"))).isEqualTo(b("again"));
+            assertThat(pool.metadata.keyCount()).isEqualTo(2);
+        }
+    }
+
     @Test
     void aDeletedKeyLeavesTheIndexAndComesBackWhenWrittenAgain() {
         try (LocalPool pool = new LocalPool(1, 1, 8L << 20)) {
