@@ -27,7 +27,15 @@ final class BackendHarness implements AutoCloseable {
     static final ValueStateDescriptor<String> V = new ValueStateDescriptor<>("v", String.class);
 
     private final MockEnvironment env = MockEnvironment.builder().build();
-    private final PdpmStateBackend backend = new PdpmStateBackend();
+    private final PdpmStateBackend backend;
+
+    BackendHarness() {
+        this(new PdpmStateBackend());
+    }
+
+    BackendHarness(PdpmStateBackend backend) {
+        this.backend = backend;
+    }
 
     AbstractKeyedStateBackend<Integer> open(JobID job, KeyGroupRange range, Collection<KeyedStateHandle> handles)
             throws Exception {

@@ -8,6 +8,8 @@ import static org.pdpm.flink.backend.BackendHarness.put;
 
 import java.util.List;
 import org.apache.flink.api.common.JobID;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.runtime.state.AbstractKeyedStateBackend;
 import org.apache.flink.runtime.state.IncrementalRemoteKeyedStateHandle;
 import org.apache.flink.runtime.state.KeyGroupRange;
@@ -16,6 +18,9 @@ import org.apache.flink.runtime.state.KeyedStateHandle;
 import org.apache.flink.runtime.state.memory.ByteStreamStateHandle;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.pdpm.core.api.SpaceExhaustedException;
+import org.pdpm.flink.PdpmOptions;
+import org.pdpm.flink.PdpmStateBackend;
 import org.pdpm.flink.pool.StatePools;
 
 /**
@@ -130,6 +135,26 @@ class PdpmCheckpointRestoreTest {
         b.dispose();
         assertThatThrownBy(() -> harness.open(new JobID(), chk))
                 .hasStackTraceContaining("not pinned");
+    }
+
+    @Test
+    void aFullPoolFailsTheWriteSayingWhatHoldsTheSpace() throws Exception {
+        Configuration config = new Configuration();
+        config.set(PdpmOptions.LOCAL_SIZE, MemorySize.parse("16mb"));
+        try (BackendHarness small = new BackendHarness(new PdpmStateBackend().configure(config,
+                getClass().getClassLoader()))) {
+            AbstractKeyedStateBackend<Integer> b = small.open(new JobID(), new KeyGroupRange(0, 9), List.of());
+            String big = "x".repeat(100_000);
+            assertThatThrownBy(() -> {
+                for (int k = 0; k < 1_000; k++) {
+                    put(b, k, big);
+                    if (k % 10 == 0) {
+                        checkpoint(b, k);   // pins keep every version alive
+                    }
+                }
+            }).isInstanceOf(SpaceExhaustedException.class).hasMessageContaining("pins held");
+            b.dispose();
+        }
     }
 
     private static int group(int key) {
