@@ -62,12 +62,8 @@ class PdpmMiniClusterITCase {
     }
 
     private static Configuration jobConfig() {
-        return jobConfig("pdpm");
-    }
-
-    private static Configuration jobConfig(String backend) {
         Configuration c = new Configuration();
-        c.set(StateBackendOptions.STATE_BACKEND, backend);
+        c.set(StateBackendOptions.STATE_BACKEND, "pdpm");
         c.set(PdpmOptions.LOCAL_SIZE, MemorySize.parse("1g"));
         return c;
     }
@@ -105,24 +101,6 @@ class PdpmMiniClusterITCase {
         // file system, which released their pins. What stays: the retained checkpoint's pin.
         List<MetadataService.Pin> pins = StatePools.get(PoolSpec.from(jobConfig())).pins();
         assertThat(pins).as("pins left after the jobs").hasSizeLessThanOrEqualTo(1);
-    }
-
-    /** Values, maps and timers (in the store) move pdpm -> rocksdb -> pdpm through canonical savepoints. */
-    @Test
-    void aJobMovesFromPdpmToRocksDbAndBack(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
-        long events = 20_000;
-        long keys = 50;
-        JobClient onPdpm = CountingJob.start(jobConfig("pdpm"), 2, events, keys, 2_000, false, 200, null);
-        awaitProcessed(4_000);
-        String first = onPdpm.stopWithSavepoint(false, dir.toUri().toString(), SavepointFormatType.CANONICAL).get();
-
-        JobClient onRocks = CountingJob.start(jobConfig("rocksdb"), 2, events, keys, 2_000, false, 200, first);
-        awaitProcessed(CountingJob.PROCESSED.get() + 4_000);
-        String second = onRocks.stopWithSavepoint(false, dir.toUri().toString(), SavepointFormatType.CANONICAL).get();
-
-        JobClient back = CountingJob.start(jobConfig("pdpm"), 2, events, keys, 20_000, false, 200, second);
-        back.getJobExecutionResult().get();
-        assertExact(events, keys);
     }
 
     /** Every key counted each of its events once, and saw the timer of every window it had events in fire. */

@@ -19,10 +19,9 @@ import picocli.CommandLine.ParameterException;
         name = "pdpm",
         mixinStandardHelpOptions = true,
         versionProvider = PdpmCommand.Version.class,
-        description = "Passive disaggregated persistent memory for Apache Flink: memory nodes, the Clover metadata server, the Central coordinator, an operator's key-value view and benchmarks.",
-        subcommands = {MemnodeCommand.class, MetaserverCommand.class, CoordinatorCommand.class, KvCommand.class,
-            PinsCommand.class,
-            BenchCommand.class})
+        description = "Passive disaggregated persistent memory for Apache Flink: memory nodes, the Clover metadata server, the Central coordinator, an operator's key-value view, benchmarks, the demo and sample jobs.",
+        subcommands = {DemoCommand.class, JobCommand.class, MemnodeCommand.class, MetaserverCommand.class,
+            CoordinatorCommand.class, KvCommand.class, PinsCommand.class, BenchCommand.class})
 public final class PdpmCommand {
 
     private static final Logger LOG = LoggerFactory.getLogger(PdpmCommand.class);

@@ -56,6 +56,14 @@ class PdpmCommandTest {
         "bench kv --help         | --zipf",
         "bench --help            | recovery",
         "bench recovery --help   | --keys",
+        "--help                  | demo",
+        "demo --help             | --backends",
+        "demo --help             | --events",
+        "demo --help             | --parallelism",
+        "demo --help             | --no-failure",
+        "--help                  | job",
+        "job --help              | --backend",
+        "job --help              | --failure",
     })
     void helpWorksOnEveryCommand(String args, String mentioned) {
         Run run = pdpm(args.trim().split(" +"));
