@@ -13,9 +13,9 @@ import java.util.concurrent.TimeUnit;
 import org.pdpm.rdma.api.NodeAddress;
 
 /**
- * A {@code pdpm} daemon as a real child process of the test JVM: same java, same class path, its
- * stderr in a log file so a failing test can show it. {@code kill9} is SIGKILL, {@code terminate}
- * SIGTERM.
+ * A {@code pdpm} daemon, or a test's own client program, as a real child process of the test JVM:
+ * same java, same class path, its stderr in a log file so a failing test can show it. {@code kill9}
+ * is SIGKILL, {@code terminate} SIGTERM.
  */
 public final class ChildProcess implements AutoCloseable {
 
@@ -26,13 +26,16 @@ public final class ChildProcess implements AutoCloseable {
     private final String name;
     private final Process process;
     private final Path log;
+    private final BufferedReader stdout;
     private final NodeAddress address;
     private final long startMillis;
 
-    private ChildProcess(String name, Process process, Path log, NodeAddress address, long startMillis) {
+    private ChildProcess(String name, Process process, Path log, BufferedReader stdout, NodeAddress address,
+                         long startMillis) {
         this.name = name;
         this.process = process;
         this.log = log;
+        this.stdout = stdout;
         this.address = address;
         this.startMillis = startMillis;
     }
@@ -62,7 +65,15 @@ public final class ChildProcess implements AutoCloseable {
             throw new IllegalStateException(name + " printed '" + first + "'; log:\n" + Files.readString(log));
         }
         long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-        return new ChildProcess(name, p, log, NodeAddress.parse(first.substring(LISTENING.length())), millis);
+        return new ChildProcess(name, p, log, out, NodeAddress.parse(first.substring(LISTENING.length())), millis);
+    }
+
+    /** Starts {@code mainClass args}, a program that listens nowhere: the caller reads its {@link #stdout}. */
+    public static ChildProcess startClient(String name, Path log, Class<?> mainClass, List<String> args)
+            throws IOException {
+        Process p = launch(log, mainClass, args);
+        return new ChildProcess(name, p, log,
+                new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8)), null, 0);
     }
 
     /** Runs {@code mainClass args}, expected to exit by itself; returns its exit code and stderr. */
@@ -89,8 +100,14 @@ public final class ChildProcess implements AutoCloseable {
         return new ProcessBuilder(cmd).redirectError(log.toFile()).redirectInput(ProcessBuilder.Redirect.PIPE).start();
     }
 
+    /** The address a daemon reported; null for a process started by {@link #startClient}. */
     public NodeAddress address() {
         return address;
+    }
+
+    /** What the process prints to stdout after its {@code listening on} line, if any. */
+    public BufferedReader stdout() {
+        return stdout;
     }
 
     /** From launching the JVM to its {@code listening on} line. */
