@@ -19,6 +19,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.pdpm.core.api.KeyBytes;
 import org.pdpm.core.api.KvEntry;
 import org.pdpm.core.api.KvLimits;
 import org.pdpm.core.api.SpaceExhaustedException;
@@ -140,8 +141,8 @@ public final class Coordinator implements CoordinatorService, AutoCloseable {
     private final PoolNodes nodes;
     private final CentralLayout layout;
     private final KvLimits limits;
-    private final ConcurrentHashMap<CentralKey, KeyState> index = new ConcurrentHashMap<>();
-    private final ConcurrentSkipListMap<CentralKey, KeyState> ordered = new ConcurrentSkipListMap<>();
+    private final ConcurrentHashMap<KeyBytes, KeyState> index = new ConcurrentHashMap<>();
+    private final ConcurrentSkipListMap<KeyBytes, KeyState> ordered = new ConcurrentSkipListMap<>();
     private final ReentrantReadWriteLock[] stripes = new ReentrantReadWriteLock[LOCK_STRIPES];
     private final List<ArrayBlockingQueue<Integer>> freeLogEntries = new ArrayList<>();
     private final AtomicLong nextSeq = new AtomicLong(1);
@@ -153,7 +154,7 @@ public final class Coordinator implements CoordinatorService, AutoCloseable {
     private final long recoveryMillis;
     private final int repairedSlots;
     /** Keys whose last write failed half-way, settled in the background once their group answers. */
-    private final Set<CentralKey> unsettled = ConcurrentHashMap.newKeySet();
+    private final Set<KeyBytes> unsettled = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService settler = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "pdpm-coordinator-settler");
         t.setDaemon(true);
@@ -315,7 +316,7 @@ public final class Coordinator implements CoordinatorService, AutoCloseable {
         long highWater = control.highWater();
         long maxSeq = 0;
         int repaired = 0;
-        Map<CentralKey, Long> slotOfKey = new HashMap<>();
+        Map<KeyBytes, Long> slotOfKey = new HashMap<>();
         List<Long> duplicates = new ArrayList<>();
         for (int g = 0; g < layout.groupCount(); g++) {
             Map<Long, Record> logged = new HashMap<>();
@@ -366,7 +367,7 @@ public final class Coordinator implements CoordinatorService, AutoCloseable {
                         }
                     }
                     if (best != null && best.live()) {
-                        CentralKey key = new CentralKey(best.key());
+                        KeyBytes key = new KeyBytes(best.key());
                         Long other = slotOfKey.get(key);
                         if (other != null) {
                             KeyState o = index.get(key);
@@ -520,13 +521,13 @@ public final class Coordinator implements CoordinatorService, AutoCloseable {
         return new Cost((int) Math.min(Integer.MAX_VALUE, op.roundTrips()), op.verbs(), op.bytes());
     }
 
-    private ReentrantReadWriteLock lockOf(CentralKey key) {
+    private ReentrantReadWriteLock lockOf(KeyBytes key) {
         return stripes[(key.hashCode() & 0x7fffffff) % LOCK_STRIPES];
     }
 
     private byte[] get(byte[] key, TrafficCounter op) {
         limits.checkKey(key);
-        CentralKey k = new CentralKey(key);
+        KeyBytes k = new KeyBytes(key);
         ReentrantReadWriteLock lock = lockOf(k);
         lock.readLock().lock();
         try {
@@ -550,7 +551,7 @@ public final class Coordinator implements CoordinatorService, AutoCloseable {
     }
 
     /** The key's state after repairing a half-done write, or null when the key is absent; under its write lock. */
-    private KeyState settled(CentralKey k, TrafficCounter op) {
+    private KeyState settled(KeyBytes k, TrafficCounter op) {
         KeyState s = index.get(k);
         if (s != null && s.unsure) {
             s = repair(k, s, op);
@@ -596,7 +597,7 @@ public final class Coordinator implements CoordinatorService, AutoCloseable {
     private void put(byte[] key, byte[] value, TrafficCounter op) {
         limits.checkKey(key);
         limits.checkValue(value);
-        CentralKey k = new CentralKey(key.clone());
+        KeyBytes k = new KeyBytes(key.clone());
         ReentrantReadWriteLock lock = lockOf(k);
         lock.writeLock().lock();
         try {
@@ -636,7 +637,7 @@ public final class Coordinator implements CoordinatorService, AutoCloseable {
 
     private void delete(byte[] key, TrafficCounter op) {
         limits.checkKey(key);
-        CentralKey k = new CentralKey(key);
+        KeyBytes k = new KeyBytes(key);
         ReentrantReadWriteLock lock = lockOf(k);
         lock.writeLock().lock();
         try {
@@ -673,7 +674,7 @@ public final class Coordinator implements CoordinatorService, AutoCloseable {
     }
 
     /** Marks the key unsure, holding the failed write's log entry, and has it settled in the background. */
-    private StoreUnavailableException unsettle(CentralKey k, KeyState s, HalfDone h) {
+    private StoreUnavailableException unsettle(KeyBytes k, KeyState s, HalfDone h) {
         s.unsure = true;
         s.heldEntry = h.entry;
         unsettled.add(k);
@@ -695,7 +696,7 @@ public final class Coordinator implements CoordinatorService, AutoCloseable {
     /** Settles every unsure key it can; tries again later while some group does not answer. */
     private void settleInBackground() {
         boolean failed = false;
-        for (CentralKey k : unsettled) {
+        for (KeyBytes k : unsettled) {
             if (closed) {
                 return;
             }
@@ -738,7 +739,7 @@ public final class Coordinator implements CoordinatorService, AutoCloseable {
      * every replica under a new sequence number, so that no older log record can ever override it.
      * Returns the key's state, or null when the key turned out absent.
      */
-    private KeyState repair(CentralKey k, KeyState s, TrafficCounter op) {
+    private KeyState repair(KeyBytes k, KeyState s, TrafficCounter op) {
         int group = layout.groupOf(s.slot);
         Record best = null;
         for (Record r : readLogs(group, op)) {
@@ -860,16 +861,16 @@ public final class Coordinator implements CoordinatorService, AutoCloseable {
             throw new IllegalArgumentException("limit=" + limit + " is outside 1..MAX_SCAN_LIMIT=" + MAX_SCAN_LIMIT);
         }
         TrafficCounter op = new TrafficCounter();
-        CentralKey start = new CentralKey(prefix);
-        NavigableMap<CentralKey, KeyState> tail = after != null && new CentralKey(after).compareTo(start) >= 0
-                ? ordered.tailMap(new CentralKey(after), false) : ordered.tailMap(start, true);
-        List<CentralKey> keys = new ArrayList<>();
+        KeyBytes start = new KeyBytes(prefix);
+        NavigableMap<KeyBytes, KeyState> tail = after != null && new KeyBytes(after).compareTo(start) >= 0
+                ? ordered.tailMap(new KeyBytes(after), false) : ordered.tailMap(start, true);
+        List<KeyBytes> keys = new ArrayList<>();
         List<KeyState> states = new ArrayList<>();
         long bytes = 0;
         boolean more = false;
-        Iterator<Map.Entry<CentralKey, KeyState>> it = tail.entrySet().iterator();
+        Iterator<Map.Entry<KeyBytes, KeyState>> it = tail.entrySet().iterator();
         while (it.hasNext()) {
-            Map.Entry<CentralKey, KeyState> e = it.next();
+            Map.Entry<KeyBytes, KeyState> e = it.next();
             if (!e.getKey().startsWith(prefix)) {
                 break;
             }
@@ -897,7 +898,7 @@ public final class Coordinator implements CoordinatorService, AutoCloseable {
      * whose record does not match what the index said (written, moved or unsure meanwhile) is null,
      * and the caller reads it again under its lock.
      */
-    private byte[][] readUnlocked(List<CentralKey> keys, List<KeyState> states, TrafficCounter op) {
+    private byte[][] readUnlocked(List<KeyBytes> keys, List<KeyState> states, TrafficCounter op) {
         byte[][] values = new byte[keys.size()][];
         if (keys.isEmpty()) {
             return values;

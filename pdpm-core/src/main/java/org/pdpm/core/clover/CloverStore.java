@@ -17,6 +17,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import org.pdpm.core.api.KeyBytes;
 import org.pdpm.core.api.KvCursor;
 import org.pdpm.core.api.KvEntry;
 import org.pdpm.core.api.KvLimits;
@@ -95,7 +96,7 @@ public final class CloverStore implements KvStore {
     private final int lineage;
     private final Visibility visibility;
     private volatile long epoch;
-    private final ConcurrentHashMap<CloverKey, Cursor> cursors = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<KeyBytes, Cursor> cursors = new ConcurrentHashMap<>();
     /** Nodes whose connection broke and that the server has not (yet) taken out; reads avoid them. */
     private final java.util.Set<Integer> unreachable = ConcurrentHashMap.newKeySet();
     /** The server's view of which nodes are out of service; never read or written. */
@@ -320,7 +321,7 @@ public final class CloverStore implements KvStore {
                 limits.checkKey(key);
                 TrafficCounter op = new TrafficCounter();
                 try {
-                    return read(new CloverKey(key.clone()), view, op);
+                    return read(new KeyBytes(key.clone()), view, op);
                 } finally {
                     gets.increment();
                     addTo(getTraffic, op);
@@ -347,7 +348,7 @@ public final class CloverStore implements KvStore {
         limits.checkKey(key);
         TrafficCounter op = new TrafficCounter();
         try {
-            return read(new CloverKey(key.clone()), visibility, op);
+            return read(new KeyBytes(key.clone()), visibility, op);
         } finally {
             gets.increment();
             addTo(getTraffic, op);
@@ -363,7 +364,7 @@ public final class CloverStore implements KvStore {
     @Override
     public CompletableFuture<byte[]> getAsync(byte[] key) {
         limits.checkKey(key);
-        CloverKey k = new CloverKey(key.clone());
+        KeyBytes k = new KeyBytes(key.clone());
         Cursor cursor = cursors.get(k);
         if (cursor == null || !cursor.verified()) {
             // Never block the caller: it may be a fabric thread chaining reads from completions.
@@ -400,7 +401,7 @@ public final class CloverStore implements KvStore {
         return answer;
     }
 
-    private byte[] read(CloverKey key, Visibility view, TrafficCounter op) {
+    private byte[] read(KeyBytes key, Visibility view, TrafficCounter op) {
         EntryLayout.Entry e = newestVisible(key, cursors.get(key), view, op);
         return e == null || e.tombstone() ? null : e.value();
     }
@@ -409,7 +410,7 @@ public final class CloverStore implements KvStore {
      * The newest version of {@code key} that {@code view} admits: the tail when it does (one READ
      * from a warm cursor), else the last admitted one on a walk from the chain's head.
      */
-    private EntryLayout.Entry newestVisible(CloverKey key, Cursor cursor, Visibility view, TrafficCounter op) {
+    private EntryLayout.Entry newestVisible(KeyBytes key, Cursor cursor, Visibility view, TrafficCounter op) {
         if (cursor == null) {
             cursor = lookup(key, op);
             if (cursor == null) {
@@ -423,7 +424,7 @@ public final class CloverStore implements KvStore {
         return walkFromHead(key, view, op);
     }
 
-    private EntryLayout.Entry walkFromHead(CloverKey key, Visibility view, TrafficCounter op) {
+    private EntryLayout.Entry walkFromHead(KeyBytes key, Visibility view, TrafficCounter op) {
         for (int restart = 0; restart < MAX_WALK_RESTARTS; restart++) {
             op.addRoundTrips(1);
             metadataLookups.increment();
@@ -451,7 +452,7 @@ public final class CloverStore implements KvStore {
                 + " walks from its head");
     }
 
-    private Cursor lookup(CloverKey key, TrafficCounter op) {
+    private Cursor lookup(KeyBytes key, TrafficCounter op) {
         op.addRoundTrips(1);
         metadataLookups.increment();
         MetadataService.KeyLocation loc = callMetadata(() -> metadata.lookup(key.bytes()), "look up a key");
@@ -463,7 +464,7 @@ public final class CloverStore implements KvStore {
      * when the key has vanished from the index meanwhile. A cursor that no longer names the version
      * it was taken from (its space was reclaimed) sends the read back to the metadata server once.
      */
-    private EntryLayout.Entry readTail(CloverKey key, Cursor from, TrafficCounter op) {
+    private EntryLayout.Entry readTail(KeyBytes key, Cursor from, TrafficCounter op) {
         Cursor at = from;
         boolean fromServer = !from.verified();
         int hops = 0;
@@ -617,7 +618,7 @@ public final class CloverStore implements KvStore {
         for (int i = 0; i < keys.size(); i++) {
             limits.checkKey(keys.get(i));
             out.add(null);
-            Cursor cursor = cursors.get(new CloverKey(keys.get(i)));
+            Cursor cursor = cursors.get(new KeyBytes(keys.get(i)));
             if (cursor != null) {
                 long p = cursor.pointer();
                 int node = readableReplica(p);
@@ -646,7 +647,7 @@ public final class CloverStore implements KvStore {
         }
         for (int i = 0; i < keys.size(); i++) {
             if (!done[i]) {
-                out.set(i, read(new CloverKey(keys.get(i).clone()), visibility, op));
+                out.set(i, read(new KeyBytes(keys.get(i).clone()), visibility, op));
             }
         }
         gets.add(keys.size());
@@ -662,7 +663,7 @@ public final class CloverStore implements KvStore {
         limits.checkValue(value);
         TrafficCounter op = new TrafficCounter();
         try {
-            write(new CloverKey(key.clone()), value, false, op);
+            write(new KeyBytes(key.clone()), value, false, op);
         } finally {
             puts.increment();
             addTo(putTraffic, op);
@@ -674,7 +675,7 @@ public final class CloverStore implements KvStore {
         limits.checkKey(key);
         TrafficCounter op = new TrafficCounter();
         try {
-            CloverKey k = new CloverKey(key.clone());
+            KeyBytes k = new KeyBytes(key.clone());
             if (cursors.containsKey(k) || lookup(k, op) != null) {
                 write(k, new byte[0], true, op);
             }
@@ -684,7 +685,7 @@ public final class CloverStore implements KvStore {
         }
     }
 
-    private void write(CloverKey key, byte[] value, boolean tombstone, TrafficCounter op) {
+    private void write(KeyBytes key, byte[] value, boolean tombstone, TrafficCounter op) {
         Cursor tail = cursors.get(key);
         long versionId = (clientId << VERSION_COUNTER_BITS) | versionCounter.incrementAndGet();
         long seq = tail != null && tail.verified() ? tail.seq() + 1 : 1;
@@ -700,7 +701,7 @@ public final class CloverStore implements KvStore {
     }
 
     /** Links a written version: creates the key, or appends to its chain; false when a deletion finds nothing to delete. */
-    private boolean link(CloverKey key, Cursor tail, Pending mine, boolean tombstone, TrafficCounter op) {
+    private boolean link(KeyBytes key, Cursor tail, Pending mine, boolean tombstone, TrafficCounter op) {
         while (true) {
             if (tail == null && tombstone) {
                 tail = lookup(key, op);
@@ -780,7 +781,7 @@ public final class CloverStore implements KvStore {
      * Links {@code mine} after the chain's tail, chasing the tail from {@code from}; false when the
      * chain cannot be followed from there (its space was reclaimed, or the chain was sealed).
      */
-    private boolean append(CloverKey key, Cursor from, Pending mine, TrafficCounter op) {
+    private boolean append(KeyBytes key, Cursor from, Pending mine, TrafficCounter op) {
         Cursor at = from;
         int failovers = 0;
         while (true) {
@@ -931,7 +932,7 @@ public final class CloverStore implements KvStore {
     }
 
     /** Tells the server, in the background, that {@code superseded} is garbage now. */
-    private void retire(CloverKey key, long superseded, Pending tail) {
+    private void retire(KeyBytes key, long superseded, Pending tail) {
         long seq = tail.seq();
         inBackground(() -> metadata.retire(key.bytes(), superseded, tail.pointer, seq));
     }
@@ -1031,7 +1032,7 @@ public final class CloverStore implements KvStore {
             }
             TrafficCounter op = new TrafficCounter();
             for (MetadataService.KeyLocation loc : page) {
-                CloverKey key = new CloverKey(loc.key());
+                KeyBytes key = new KeyBytes(loc.key());
                 Cursor cursor = cursors.get(key);
                 EntryLayout.Entry e = newestVisible(key, cursor != null ? cursor : Cursor.unverified(loc.tail()), view, op);
                 if (e != null && !e.tombstone()) {

@@ -3,9 +3,9 @@ package org.pdpm.core.clover;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -21,6 +21,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.pdpm.core.api.KeyBytes;
 import org.pdpm.core.api.SpaceExhaustedException;
 import org.pdpm.core.api.StoreUnavailableException;
 import org.pdpm.core.layout.EntryLayout;
@@ -151,7 +152,7 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
     private final PoolNodes nodes;
     private final PoolLayout layout;
     private final MetadataLog log;
-    private final ConcurrentSkipListMap<CloverKey, KeyState> index = new ConcurrentSkipListMap<>();
+    private final ConcurrentSkipListMap<KeyBytes, KeyState> index = new ConcurrentSkipListMap<>();
     private final long[] nextBlock;
     private final Map<Long, BlockUsage> usage = new HashMap<>();
     private final ArrayDeque<FreeBlock> freeBlocks = new ArrayDeque<>();
@@ -171,7 +172,7 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
     /** Nodes out of service, for good: decided here, logged, never read or written again. */
     private final Set<Integer> out = ConcurrentHashMap.newKeySet();
     private volatile long membershipVersion;
-    private final Set<CloverKey> queued = ConcurrentHashMap.newKeySet();
+    private final Set<KeyBytes> queued = ConcurrentHashMap.newKeySet();
     private final long recoveryMillis;
 
     private MetadataServer(PoolNodes nodes, PoolLayout layout, Options options) {
@@ -192,7 +193,7 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
         log.repairLastRecord();
         rebuildViews();
         loadShortcuts();
-        List<CloverKey> superseded = reclaimSealedBlocks();
+        List<KeyBytes> superseded = reclaimSealedBlocks();
         this.recoveryMillis = (System.nanoTime() - start) / 1_000_000;
         superseded.forEach(this::collectLater);
     }
@@ -220,8 +221,8 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
      * scanned once: blocks whose entries are all unlinked are reclaimed, and the keys of entries
      * that were superseded but not yet collected are returned, to be collected in the background.
      */
-    private synchronized List<CloverKey> reclaimSealedBlocks() {
-        Set<CloverKey> superseded = new LinkedHashSet<>();
+    private synchronized List<KeyBytes> reclaimSealedBlocks() {
+        Set<KeyBytes> superseded = new LinkedHashSet<>();
         for (Map.Entry<Long, BlockUsage> e : new ArrayList<>(usage.entrySet())) {
             if (e.getValue().usedBytes >= 0) {
                 verifyAndMaybeFree(e.getKey(), e.getValue(), superseded);
@@ -367,7 +368,7 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
                 long head = LogRecordLayout.long8(b, at);
                 long slot = Integer.toUnsignedLong(LogRecordLayout.int4(b, at + 8));
                 int length = LogRecordLayout.unsignedShort(b, at + 12);
-                index.put(new CloverKey(Arrays.copyOfRange(b, at + 14, at + 14 + length)), new KeyState(slot, head));
+                index.put(new KeyBytes(Arrays.copyOfRange(b, at + 14, at + 14 + length)), new KeyState(slot, head));
                 freeSlots.remove(slot);
                 for (long s = nextSlot; s < slot; s++) {
                     freeSlots.add(s);
@@ -377,7 +378,7 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
             case LogRecordLayout.REMOVE -> {
                 long slot = Integer.toUnsignedLong(LogRecordLayout.int4(b, at));
                 int length = LogRecordLayout.unsignedShort(b, at + 4);
-                index.remove(new CloverKey(Arrays.copyOfRange(b, at + 6, at + 6 + length)));
+                index.remove(new KeyBytes(Arrays.copyOfRange(b, at + 6, at + 6 + length)));
                 freeSlots.add(slot);
                 nextSlot = Math.max(nextSlot, slot + 1);
             }
@@ -422,7 +423,7 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
 
     @Override
     public KeyLocation lookup(byte[] key) {
-        CloverKey ck = new CloverKey(key);
+        KeyBytes ck = new KeyBytes(key);
         KeyState k = index.get(ck);
         if (k == null) {
             return null;
@@ -439,7 +440,7 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
      * Walks the key's chain from its known tail to the real one, reading only headers; from the
      * head again when the known tail has been collected meanwhile.
      */
-    private boolean followToTail(CloverKey key, KeyState k) {
+    private boolean followToTail(KeyBytes key, KeyState k) {
         for (int hop = 0; hop < MAX_LOOKUP_HOPS; hop++) {
             EntryLayout.Header h = readHeader(k.tail);
             if (h.isUnlinked()) {
@@ -516,7 +517,7 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
 
     @Override
     public KeyLocation create(byte[] key, long head) {
-        CloverKey k = new CloverKey(key.clone());
+        KeyBytes k = new KeyBytes(key.clone());
         KeyState existing;
         synchronized (this) {
             existing = index.get(k);
@@ -554,7 +555,7 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
 
     @Override
     public void retire(byte[] key, long superseded, long tail, long tailSeq) {
-        CloverKey ck = new CloverKey(key);
+        KeyBytes ck = new KeyBytes(key);
         KeyState k = index.get(ck);
         if (k == null) {
             return;
@@ -572,7 +573,7 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
     }
 
     /** Collects {@code key} on the collector thread, once however often it is asked meanwhile. */
-    private void collectLater(CloverKey key) {
+    private void collectLater(KeyBytes key) {
         if (!queued.add(key)) {
             return;
         }
@@ -606,7 +607,7 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
      * its space is reused only after every entry of its block is unlinked and a grace period.
      * Caller holds the key's lock.
      */
-    private void collect(CloverKey key, KeyState k) {
+    private void collect(KeyBytes key, KeyState k) {
         List<Long> chain = new ArrayList<>();
         List<EntryLayout.Header> headers = new ArrayList<>();
         long at = k.head;
@@ -713,7 +714,7 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
      * that stops between the two finishes the removal when it next looks the key up.
      * Caller holds the key's lock.
      */
-    private void removeKey(CloverKey key, KeyState k, long tombstone, EntryLayout.Header h) {
+    private void removeKey(KeyBytes key, KeyState k, long tombstone, EntryLayout.Header h) {
         List<Integer> replicas = inService(Pointer.group(tombstone));
         long word = Pointer.offset(tombstone) + EntryLayout.NEXT_OFFSET;
         Batch cas = new Batch(2);
@@ -739,7 +740,7 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
         logRemoval(key, k, tombstone);
     }
 
-    private void logRemoval(CloverKey key, KeyState k, long tombstone) {
+    private void logRemoval(KeyBytes key, KeyState k, long tombstone) {
         synchronized (this) {
             appendLog(seq -> LogRecordLayout.remove(seq, k.index, key.bytes()));
             index.remove(key, k);
@@ -821,7 +822,7 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
      * byte used. Counting alone could go wrong (a restart loses counts); the block itself cannot.
      * Keys of entries that were superseded but are still linked go to {@code superseded} when given.
      */
-    private void verifyAndMaybeFree(long key, BlockUsage u, Set<CloverKey> superseded) {
+    private void verifyAndMaybeFree(long key, BlockUsage u, Set<KeyBytes> superseded) {
         int group = (int) (key >>> 40);
         long index = key & ((1L << 40) - 1);
         u.unlinkedBytes = unlinkedBytesIn(group, index, u.usedBytes, superseded);
@@ -832,7 +833,7 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
         }
     }
 
-    private long unlinkedBytesIn(int group, long index, long usedBytes, Set<CloverKey> superseded) {
+    private long unlinkedBytesIn(int group, long index, long usedBytes, Set<KeyBytes> superseded) {
         if (usedBytes == 0) {
             return 0;
         }
@@ -849,7 +850,7 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
                 unlinked += length;
             } else if (superseded != null && !EntryLayout.isTail(next)) {
                 int keyLength = LogRecordLayout.unsignedShort(bytes, at + EntryLayout.KEY_LENGTH_OFFSET);
-                superseded.add(new CloverKey(Arrays.copyOfRange(bytes, at + EntryLayout.HEADER_BYTES,
+                superseded.add(new KeyBytes(Arrays.copyOfRange(bytes, at + EntryLayout.HEADER_BYTES,
                         at + EntryLayout.HEADER_BYTES + keyLength)));
             }
             at += length;
@@ -927,11 +928,11 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
 
     @Override
     public List<KeyLocation> scan(byte[] prefix, byte[] after, int limit) {
-        Map<CloverKey, KeyState> tail = after == null
-                ? index.tailMap(new CloverKey(prefix), true)
-                : index.tailMap(new CloverKey(after), false);
+        Map<KeyBytes, KeyState> tail = after == null
+                ? index.tailMap(new KeyBytes(prefix), true)
+                : index.tailMap(new KeyBytes(after), false);
         List<KeyLocation> out = new ArrayList<>(Math.min(limit, 256));
-        for (Map.Entry<CloverKey, KeyState> e : tail.entrySet()) {
+        for (Map.Entry<KeyBytes, KeyState> e : tail.entrySet()) {
             if (!e.getKey().startsWith(prefix) || out.size() == limit) {
                 break;
             }
@@ -1108,7 +1109,7 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
             records.add(seq -> LogRecordLayout.block(seq, 0, f.group(), f.index()));
             records.add(seq -> LogRecordLayout.seal(seq, f.group(), f.index(), 0));
         }
-        for (Map.Entry<CloverKey, KeyState> e : index.entrySet()) {
+        for (Map.Entry<KeyBytes, KeyState> e : index.entrySet()) {
             byte[] key = e.getKey().bytes();
             // A head read a moment late is harmless: a moved head is in the shortcut table, which wins.
             long head = e.getValue().head;
@@ -1250,7 +1251,7 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
     }
 
     private void sweep() {
-        for (Map.Entry<CloverKey, KeyState> e : index.entrySet()) {
+        for (Map.Entry<KeyBytes, KeyState> e : index.entrySet()) {
             KeyState k = e.getValue();
             try {
                 synchronized (k) {
@@ -1267,7 +1268,7 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
 
     /** A pin went: what only it saw is garbage now, in the keys that kept older versions. */
     private void collectKeysKeepingOlder() {
-        for (Map.Entry<CloverKey, KeyState> e : index.entrySet()) {
+        for (Map.Entry<KeyBytes, KeyState> e : index.entrySet()) {
             boolean keeps;
             synchronized (e.getValue()) {
                 keeps = e.getValue().keepsOlder;
@@ -1280,7 +1281,7 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
 
     /** Versions in {@code key}'s chain from its head to its tail, or 0 when there is no such key. */
     public int chainLength(byte[] key) {
-        KeyState k = index.get(new CloverKey(key));
+        KeyState k = index.get(new KeyBytes(key));
         if (k == null) {
             return 0;
         }

@@ -1,13 +1,13 @@
-package org.pdpm.core.clover;
+package org.pdpm.core.api;
 
 import java.util.Arrays;
 
-/** A key as a map key: equality by content, order unsigned lexicographic. */
-record CloverKey(byte[] bytes) implements Comparable<CloverKey> {
+/** A key as a map key: equality by content, order unsigned lexicographic (as {@link KeyOrder}). */
+public record KeyBytes(byte[] bytes) implements Comparable<KeyBytes> {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof CloverKey k && Arrays.equals(bytes, k.bytes);
+        return o instanceof KeyBytes k && Arrays.equals(bytes, k.bytes);
     }
 
     @Override
@@ -16,11 +16,11 @@ record CloverKey(byte[] bytes) implements Comparable<CloverKey> {
     }
 
     @Override
-    public int compareTo(CloverKey o) {
+    public int compareTo(KeyBytes o) {
         return Arrays.compareUnsigned(bytes, o.bytes);
     }
 
-    boolean startsWith(byte[] prefix) {
+    public boolean startsWith(byte[] prefix) {
         return bytes.length >= prefix.length && Arrays.equals(bytes, 0, prefix.length, prefix, 0, prefix.length);
     }
 
