@@ -24,6 +24,15 @@ import picocli.CommandLine.ParameterException;
             CoordinatorCommand.class, KvCommand.class, PinsCommand.class, BenchCommand.class})
 public final class PdpmCommand {
 
+    static {
+        // Flink's test jars (on this class path for pdpm bench state) carry a log4j2-test.properties
+        // that log4j would prefer to ours, and it silences every logger. Ours is named explicitly,
+        // before the first logger exists, unless the user names another.
+        if (System.getProperty("log4j2.configurationFile") == null) {
+            System.setProperty("log4j2.configurationFile", "log4j2.properties");
+        }
+    }
+
     private static final Logger LOG = LoggerFactory.getLogger(PdpmCommand.class);
 
     public static void main(String[] args) {
