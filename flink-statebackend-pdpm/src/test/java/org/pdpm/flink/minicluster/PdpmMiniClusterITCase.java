@@ -16,6 +16,7 @@ import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.runtime.checkpoint.CompletedCheckpointStats;
+import org.apache.flink.runtime.checkpoint.TaskStateStats;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.test.junit5.InjectMiniCluster;
@@ -117,17 +118,30 @@ class PdpmMiniClusterITCase {
             throws Exception {
         CompletedCheckpointStats small = checkpointAfter(cluster, 1_000);
         CompletedCheckpointStats large = checkpointAfter(cluster, LARGE);
-        System.out.printf("pdpm checkpoint on the MiniCluster: %d keys in %d ms (%d bytes), %d keys in %d ms (%d bytes)%n",
-                1_000, small.getEndToEndDuration(), small.getStateSize(), LARGE, large.getEndToEndDuration(),
-                large.getStateSize());
+        System.out.printf("pdpm checkpoint on the MiniCluster: %d keys in %d ms end to end, %d ms in the tasks"
+                        + " (%d bytes); %d keys in %d ms end to end, %d ms in the tasks (%d bytes)%n",
+                1_000, small.getEndToEndDuration(), inTasks(small), small.getStateSize(), LARGE,
+                large.getEndToEndDuration(), inTasks(large), large.getStateSize());
         assertThat(large.getStateSize()).isLessThan(small.getStateSize() + 4096);
-        assertThat(large.getEndToEndDuration()).isLessThan(Math.max(2 * small.getEndToEndDuration(),
-                small.getEndToEndDuration() + 1_000));
+        // End to end includes barrier alignment, which load on the machine stretches; what the
+        // backend does is the tasks' synchronous and asynchronous parts.
+        assertThat(inTasks(large)).isLessThan(Math.max(2 * inTasks(small), inTasks(small) + 200));
         try (Stream<Path> files = Files.walk(TMP)) {
             List<Path> stateFiles = files.filter(Files::isRegularFile)
                     .filter(p -> !p.toString().contains("blobStore")).toList();
             assertThat(stateFiles).as("files in the TaskManagers' directories").isEmpty();
         }
+    }
+
+    /** The slowest subtask's synchronous plus asynchronous checkpoint time, over all tasks. */
+    private static long inTasks(CompletedCheckpointStats stats) {
+        long most = 0;
+        for (TaskStateStats task : stats.getAllTaskStateStats()) {
+            TaskStateStats.TaskStateStatsSummary s = task.getSummaryStats();
+            most = Math.max(most, s.getSyncCheckpointDurationStats().getMaximum()
+                    + s.getAsyncCheckpointDurationStats().getMaximum());
+        }
+        return most;
     }
 
     /** Runs the job until {@code keys} distinct keys are in state, checkpoints it and cancels it. */
