@@ -42,8 +42,7 @@ public final class CoordinatorRpcServer extends FramedRpcServer {
 
     private static final Protocol PROTOCOL = new Protocol("coordinator", "coordinator", "pDPM-Central client",
             "pdpm-coordinator",
-            CoordinatorRpcLayout.MAGIC, CoordinatorRpcLayout.VERSION, CoordinatorRpcLayout.MAX_BODY_BYTES,
-            CoordinatorCodec::kindOf, CoordinatorCodec::messageOf);
+            CoordinatorRpcLayout.MAGIC, CoordinatorRpcLayout.VERSION, CoordinatorRpcLayout.MAX_BODY_BYTES);
 
     private final CoordinatorService service;
 

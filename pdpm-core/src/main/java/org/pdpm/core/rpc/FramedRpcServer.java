@@ -17,7 +17,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,8 +40,7 @@ abstract class FramedRpcServer implements AutoCloseable {
      * @param maxBodyBytes the largest frame body it reads after the handshake
      */
     record Protocol(String serverName, String selfName, String clientName, String threadName, int magic, int version,
-                    int maxBodyBytes, Function<RuntimeException, Byte> errorKind,
-                    Function<RuntimeException, String> errorMessage) {}
+                    int maxBodyBytes) {}
 
     /** Where a parsed call writes its answer. */
     interface Reply {
@@ -264,8 +262,8 @@ abstract class FramedRpcServer implements AutoCloseable {
                 reply.run();
             } catch (RuntimeException e) {
                 LOG.debug("call {} failed", method, e);
-                out.begin(MetadataRpcLayout.RESULT).putByte(protocol.errorKind().apply(e))
-                        .putText(protocol.errorMessage().apply(e), MetadataRpcLayout.MAX_MESSAGE_BYTES);
+                out.begin(MetadataRpcLayout.RESULT).putByte(RpcErrors.kindOf(e))
+                        .putText(RpcErrors.messageOf(e, protocol.serverName()), MetadataRpcLayout.MAX_MESSAGE_BYTES);
             }
         }
 

@@ -7,8 +7,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import org.pdpm.core.api.SpaceExhaustedException;
-import org.pdpm.core.api.StoreUnavailableException;
 import org.pdpm.core.clover.MetadataService;
 import org.pdpm.core.clover.MetadataService.BlockGrant;
 import org.pdpm.core.clover.MetadataService.EpochRange;
@@ -17,7 +15,6 @@ import org.pdpm.core.clover.MetadataService.LineageInfo;
 import org.pdpm.core.clover.MetadataService.Membership;
 import org.pdpm.core.clover.MetadataService.Pin;
 import org.pdpm.core.pool.PoolLayout;
-import org.pdpm.rdma.api.FabricException;
 
 /** The compound values and the errors of {@link MetadataRpcLayout}, field by field. */
 final class MetadataCodec {
@@ -194,47 +191,5 @@ final class MetadataCodec {
             throw new MalformedFrameException("flag byte " + b + " is neither 0 nor 1");
         }
         return b == 1;
-    }
-
-    /** The ERROR kind for what the service threw. */
-    static byte kindOf(RuntimeException e) {
-        if (e instanceof SpaceExhaustedException) {
-            return MetadataRpcLayout.ERROR_SPACE_EXHAUSTED;
-        }
-        if (e instanceof IllegalArgumentException) {
-            return MetadataRpcLayout.ERROR_ILLEGAL_ARGUMENT;
-        }
-        if (e instanceof IllegalStateException) {
-            return MetadataRpcLayout.ERROR_ILLEGAL_STATE;
-        }
-        // The server's own memory nodes failing leaves it unable to answer now: the same to a client.
-        if (e instanceof StoreUnavailableException || e instanceof FabricException) {
-            return MetadataRpcLayout.ERROR_STORE_UNAVAILABLE;
-        }
-        return MetadataRpcLayout.ERROR_INTERNAL;
-    }
-
-    /** The message an ERROR carries: the exception's own, with the type for kinds that lose it. */
-    static String messageOf(RuntimeException e) {
-        String message = e.getMessage() == null ? "" : e.getMessage();
-        return switch (kindOf(e)) {
-            case MetadataRpcLayout.ERROR_INTERNAL -> e.getClass().getName() + ": " + message;
-            case MetadataRpcLayout.ERROR_STORE_UNAVAILABLE -> e instanceof FabricException
-                    ? "the metadata server cannot reach its memory nodes: " + message : message;
-            default -> message;
-        };
-    }
-
-    /** The exception a client rethrows for an ERROR: the server's type and message. */
-    static RuntimeException exceptionOf(byte kind, String message, String server) throws MalformedFrameException {
-        return switch (kind) {
-            case MetadataRpcLayout.ERROR_SPACE_EXHAUSTED -> new SpaceExhaustedException(message);
-            case MetadataRpcLayout.ERROR_ILLEGAL_ARGUMENT -> new IllegalArgumentException(message);
-            case MetadataRpcLayout.ERROR_ILLEGAL_STATE -> new IllegalStateException(message);
-            case MetadataRpcLayout.ERROR_STORE_UNAVAILABLE -> new StoreUnavailableException(message);
-            case MetadataRpcLayout.ERROR_INTERNAL -> new IllegalStateException("the metadata server at " + server
-                    + " failed: " + message);
-            default -> throw new MalformedFrameException("unknown error kind " + kind);
-        };
     }
 }

@@ -48,8 +48,7 @@ public final class MetadataRpcServer extends FramedRpcServer {
 
     private static final Protocol PROTOCOL = new Protocol("metadata server", "server", "pDPM metadata client",
             "pdpm-metaserver",
-            MetadataRpcLayout.MAGIC, MetadataRpcLayout.VERSION, MetadataRpcLayout.MAX_BODY_BYTES,
-            MetadataCodec::kindOf, MetadataCodec::messageOf);
+            MetadataRpcLayout.MAGIC, MetadataRpcLayout.VERSION, MetadataRpcLayout.MAX_BODY_BYTES);
 
     private final MetadataService service;
 

@@ -271,7 +271,7 @@ public final class RemoteCoordinator implements CoordinatorService, AutoCloseabl
                 }
                 String message = in.getText();
                 in.expectEnd();
-                throw CoordinatorCodec.exceptionOf(status, message, server.toString());
+                throw RpcErrors.exceptionOf(status, message, "coordinator", server.toString());
             } catch (SocketTimeoutException e) {
                 disconnect();
                 throw new StoreUnavailableException("the coordinator at " + server + " did not answer within "

@@ -306,7 +306,7 @@ public final class RemoteMetadataService implements MetadataService, AutoCloseab
                 }
                 String message = in.getText();
                 in.expectEnd();
-                throw MetadataCodec.exceptionOf(status, message, server.toString());
+                throw RpcErrors.exceptionOf(status, message, "metadata server", server.toString());
             } catch (SocketTimeoutException e) {
                 disconnect();
                 throw new StoreUnavailableException("the metadata server at " + server + " did not answer within "
