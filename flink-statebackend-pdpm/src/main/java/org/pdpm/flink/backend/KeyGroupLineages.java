@@ -3,7 +3,7 @@ package org.pdpm.flink.backend;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.runtime.state.KeyGroupRange;
-import org.pdpm.core.clover.CloverStore;
+import org.pdpm.core.api.LineageStore;
 import org.pdpm.flink.pool.StatePool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,7 +18,7 @@ final class KeyGroupLineages implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(KeyGroupLineages.class);
 
     /** Key groups {@code range} live in {@code lineage}; their keys start with {@code root}. */
-    record Segment(KeyGroupRange range, int root, int lineage, CloverStore store) {
+    record Segment(KeyGroupRange range, int root, int lineage, LineageStore store) {
         long epoch() {
             return store.epoch();
         }

@@ -29,7 +29,7 @@ import org.apache.flink.util.StateMigrationException;
 import org.apache.flink.runtime.state.restore.ThrowingIterator;
 import org.pdpm.core.api.KvEntry;
 import org.pdpm.core.api.KvStore;
-import org.pdpm.core.clover.CloverStore;
+import org.pdpm.core.api.LineageStore;
 import org.pdpm.flink.pool.StatePool;
 import org.pdpm.flink.snapshot.CheckpointMeta;
 import org.pdpm.flink.snapshot.CheckpointMeta.PinnedRange;
@@ -168,7 +168,7 @@ public final class PdpmKeyedStateBackendBuilder<K> {
             }
             int lineage = pool.fork(p.lineage(), p.epoch());
             created.add(lineage);
-            CloverStore store = pool.open(lineage, FIRST_EPOCH);
+            LineageStore store = pool.open(lineage, FIRST_EPOCH);
             segments.add(new KeyGroupLineages.Segment(overlap, p.root(), lineage, store));
             if (sameJob) {
                 // An earlier attempt of this job wrote there: fence it, its checkpoints' pins stay.

@@ -4,6 +4,7 @@ import java.util.function.ToLongFunction;
 import org.apache.flink.metrics.Gauge;
 import org.apache.flink.metrics.MetricGroup;
 import org.pdpm.core.api.KvStats;
+import org.pdpm.core.clover.CloverStore;
 
 /**
  * The store's own figures in the operator's metric group, under {@code pdpm}: operations, round
@@ -30,9 +31,12 @@ final class StoreMetrics {
             long ops = 0;
             long misses = 0;
             for (KeyGroupLineages.Segment s : lineages.segments()) {
-                KvStats st = s.store().stats();
+                if (!(s.store() instanceof CloverStore clover)) {
+                    return Double.NaN; // only Clover caches where keys live; the others compute or ask every time
+                }
+                KvStats st = clover.stats();
                 ops += st.gets() + st.puts() + st.deletes();
-                misses += s.store().metadataLookups();
+                misses += clover.metadataLookups();
             }
             return ops == 0 ? Double.NaN : Math.max(0, 1.0 - (double) misses / ops);
         });

@@ -1,6 +1,7 @@
 package org.pdpm.flink.pool;
 
 import java.util.List;
+import org.pdpm.core.api.LineageStore;
 import org.pdpm.core.clover.CloverStore;
 import org.pdpm.core.clover.MetadataService;
 import org.pdpm.rdma.api.Fabric;
@@ -54,7 +55,7 @@ final class CloverPool implements StatePool, AutoCloseable {
     }
 
     @Override
-    public List<MetadataService.Pin> pins() {
+    public List<Pin> pins() {
         return metadata.pins();
     }
 
@@ -66,7 +67,7 @@ final class CloverPool implements StatePool, AutoCloseable {
     static final int RETIRE_EVERY = 4;
 
     @Override
-    public CloverStore open(int lineage, long epoch) {
+    public LineageStore open(int lineage, long epoch) {
         return CloverStore.builder().fabric(fabric).memoryNodes(nodes).metadata(metadata)
                 .lineage(lineage).epoch(epoch).retireEvery(RETIRE_EVERY).open();
     }

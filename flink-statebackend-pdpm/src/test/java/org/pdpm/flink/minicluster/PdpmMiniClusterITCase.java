@@ -1,5 +1,6 @@
 package org.pdpm.flink.minicluster;
 
+import org.pdpm.core.api.Lineages;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
@@ -100,7 +101,7 @@ class PdpmMiniClusterITCase {
         assertExact(events, keys);
         // Dozens of checkpoints were taken; Flink discarded the subsumed ones through the pdpm://
         // file system, which released their pins. What stays: the retained checkpoint's pin.
-        List<MetadataService.Pin> pins = StatePools.get(PoolSpec.from(jobConfig())).pins();
+        List<Lineages.Pin> pins = StatePools.get(PoolSpec.from(jobConfig())).pins();
         assertThat(pins).as("pins left after the jobs").hasSizeLessThanOrEqualTo(1);
     }
 

@@ -1,5 +1,6 @@
 package org.pdpm.jobs.cli;
 
+import org.pdpm.core.api.Lineages;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -65,8 +66,8 @@ final class PinsCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         try (RemoteMetadataService metadata = new RemoteMetadataService(metaserver,
                 new RemoteMetadataService.Options(secret, TIMEOUT, TIMEOUT, 1))) {
-            List<MetadataService.Pin> pins = metadata.pins();
-            for (MetadataService.Pin p : pins) {
+            List<Lineages.Pin> pins = metadata.pins();
+            for (Lineages.Pin p : pins) {
                 if (releasePrefix == null) {
                     out.println(p.lineage() + " " + p.epoch() + " " + p.owner());
                 } else if (p.owner().startsWith(releasePrefix)) {

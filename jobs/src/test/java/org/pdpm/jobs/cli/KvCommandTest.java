@@ -1,5 +1,6 @@
 package org.pdpm.jobs.cli;
 
+import org.pdpm.core.api.Lineages;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
@@ -75,7 +76,7 @@ class KvCommandTest {
                 new String[] {"pins", "--release-owner-prefix", "flink-job-aaaa"}, common));
         assertThat(release.exitCode()).as(release.err()).isZero();
         assertThat(release.out().lines()).hasSize(2).allMatch(l -> l.startsWith("released "));
-        assertThat(metadata.pins()).extracting(MetadataService.Pin::owner).containsExactly("flink-job-bbbb-chk-4-y");
+        assertThat(metadata.pins()).extracting(Lineages.Pin::owner).containsExactly("flink-job-bbbb-chk-4-y");
 
         PdpmCommandTest.Run blank = PdpmCommandTest.pdpm(concat(new String[] {"pins", "--release-owner-prefix", " "},
                 common));

@@ -23,7 +23,7 @@ import org.pdpm.core.api.KvEntry;
 import org.pdpm.core.api.KvLimits;
 import org.pdpm.core.api.KvSnapshot;
 import org.pdpm.core.api.KvStats;
-import org.pdpm.core.api.KvStore;
+import org.pdpm.core.api.LineageStore;
 import org.pdpm.core.api.StoreUnavailableException;
 import org.pdpm.core.layout.EntryLayout;
 import org.pdpm.core.layout.Pointer;
@@ -54,7 +54,7 @@ import org.slf4j.LoggerFactory;
  * in the common case; when the tail belongs to another lineage or to a later epoch, the chain is
  * walked from its head. {@link #asOf} reads a pinned point the same way.
  */
-public final class CloverStore implements KvStore {
+public final class CloverStore implements LineageStore {
 
     private static final Logger LOG = LoggerFactory.getLogger(CloverStore.class);
     private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
@@ -260,12 +260,12 @@ public final class CloverStore implements KvStore {
         return clientId;
     }
 
-    /** The lineage this client reads and writes in. */
+    @Override
     public int lineage() {
         return lineage;
     }
 
-    /** The epoch new versions are written in. */
+    @Override
     public long epoch() {
         return epoch;
     }
@@ -274,6 +274,7 @@ public final class CloverStore implements KvStore {
      * Writes from now on go to {@code next}. Pin the epoch being ended first (see {@link #pin}) when
      * it must stay readable: versions of an unpinned epoch that a later one supersedes are garbage.
      */
+    @Override
     public void advanceEpoch(long next) {
         synchronized (allocationLock) {
             if (next < epoch) {
@@ -304,6 +305,7 @@ public final class CloverStore implements KvStore {
      * The store as {@code (lineage, epoch)} sees it. The point must be pinned, since what an unpinned
      * point saw may have been collected; it stays readable while the pin is held.
      */
+    @Override
     public KvSnapshot asOf(int lineageOf, long epochOf) {
         boolean pinned = callMetadata(metadata::pins, "list pins").stream()
                 .anyMatch(p -> p.lineage() == lineageOf && p.epoch() == epochOf);

@@ -1,5 +1,6 @@
 package org.pdpm.core.clover;
 
+import org.pdpm.core.api.Lineages;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -13,7 +14,7 @@ import java.util.function.LongFunction;
 import org.pdpm.core.api.SpaceExhaustedException;
 import org.pdpm.core.clover.MetadataService.EpochRange;
 import org.pdpm.core.clover.MetadataService.LineageInfo;
-import org.pdpm.core.clover.MetadataService.Pin;
+import org.pdpm.core.api.Lineages.Pin;
 
 /**
  * The metadata server's lineages and pins: which lineage forked from where, which are live, who
@@ -163,9 +164,9 @@ final class LineageTree {
             throw new IllegalArgumentException("a pin needs an owner");
         }
         byte[] b = owner.getBytes(StandardCharsets.UTF_8);
-        if (b.length > MetadataService.MAX_PIN_OWNER_BYTES) {
+        if (b.length > Lineages.MAX_PIN_OWNER_BYTES) {
             throw new IllegalArgumentException("pin owner of " + b.length + " UTF-8 bytes exceeds MAX_PIN_OWNER_BYTES="
-                    + MetadataService.MAX_PIN_OWNER_BYTES);
+                    + Lineages.MAX_PIN_OWNER_BYTES);
         }
         return b;
     }

@@ -1,6 +1,7 @@
 package org.pdpm.core.clover;
 
 import java.util.List;
+import org.pdpm.core.api.Lineages;
 import org.pdpm.core.pool.PoolLayout;
 
 /**
@@ -13,13 +14,10 @@ import org.pdpm.core.pool.PoolLayout;
  * server keeps the lineage tree and the pins durably, and collects only versions no live lineage
  * and no pin can see. The root lineage {@link #ROOT_LINEAGE} exists in every pool.
  */
-public interface MetadataService {
+public interface MetadataService extends Lineages {
 
     /** The lineage every pool starts with; stores opened without naming one write in it. */
     int ROOT_LINEAGE = 0;
-
-    /** Longest pin owner, in UTF-8 bytes. */
-    int MAX_PIN_OWNER_BYTES = 255;
 
     /** The pool's layout, learnt once when a client starts. */
     PoolLayout pool();
@@ -56,36 +54,8 @@ public interface MetadataService {
      */
     void retire(byte[] key, long superseded, long tail, long tailSeq);
 
-    /** A new root lineage: it sees nothing but what is written in it. Durable. */
-    int createLineage();
-
-    /**
-     * A new lineage that sees what {@code (lineage, epoch)} sees, and then its own writes only.
-     * The point must be pinned when forking (by any owner); the new lineage keeps what it sees
-     * alive until it is dropped, whatever happens to that pin. Durable.
-     */
-    int fork(int lineage, long epoch);
-
     /** The lineage's ranges, or an {@link IllegalArgumentException} when there is no such lineage. */
     LineageInfo lineage(int lineage);
-
-    /**
-     * Ends the lineage: nothing is written in it any more and what only its head could see becomes
-     * garbage. Its pins, and lineages forked from it, keep what they see. Dropping twice is harmless.
-     */
-    void dropLineage(int lineage);
-
-    /**
-     * Keeps what {@code (lineage, epoch)} sees alive until {@code owner} unpins it. A writer must pin
-     * an epoch before it writes any version of a later epoch in that lineage. Idempotent per owner.
-     */
-    void pin(int lineage, long epoch, String owner);
-
-    /** Releases {@code owner}'s pin; releasing a pin that is not held is harmless. */
-    void unpin(int lineage, long epoch, String owner);
-
-    /** Every pin held, so that an operator can release those whose owner vanished. */
-    List<Pin> pins();
 
     /** Which memory nodes the pool has taken out of service, as the server decided. */
     Membership membership();
@@ -134,6 +104,4 @@ public interface MetadataService {
         }
     }
 
-    /** A pinned point and who holds it. */
-    record Pin(int lineage, long epoch, String owner) {}
 }

@@ -1,5 +1,6 @@
 package org.pdpm.core.rpc;
 
+import org.pdpm.core.api.Lineages;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -13,7 +14,7 @@ import org.pdpm.core.clover.MetadataService.EpochRange;
 import org.pdpm.core.clover.MetadataService.KeyLocation;
 import org.pdpm.core.clover.MetadataService.LineageInfo;
 import org.pdpm.core.clover.MetadataService.Membership;
-import org.pdpm.core.clover.MetadataService.Pin;
+import org.pdpm.core.api.Lineages.Pin;
 import org.pdpm.core.pool.PoolLayout;
 
 /** The compound values and the errors of {@link MetadataRpcLayout}, field by field. */
@@ -132,11 +133,11 @@ final class MetadataCodec {
     }
 
     /**
-     * The owner as it travels: well-formed UTF-8 of at most {@link MetadataService#MAX_PIN_OWNER_BYTES},
+     * The owner as it travels: well-formed UTF-8 of at most {@link Lineages#MAX_PIN_OWNER_BYTES},
      * checked strictly because a replaced character would name another owner.
      */
     static byte[] ownerBytes(String owner) {
-        String bound = "MAX_PIN_OWNER_BYTES=" + MetadataService.MAX_PIN_OWNER_BYTES;
+        String bound = "MAX_PIN_OWNER_BYTES=" + Lineages.MAX_PIN_OWNER_BYTES;
         if (owner == null) {
             throw new IllegalArgumentException("owner is null; a pin's owner is a string of at most " + bound
                     + " UTF-8 bytes");
@@ -147,7 +148,7 @@ final class MetadataCodec {
         } catch (CharacterCodingException e) {
             throw new IllegalArgumentException("owner has an unpaired surrogate, which UTF-8 cannot carry");
         }
-        if (utf8.remaining() > MetadataService.MAX_PIN_OWNER_BYTES) {
+        if (utf8.remaining() > Lineages.MAX_PIN_OWNER_BYTES) {
             throw new IllegalArgumentException("owner is " + utf8.remaining() + " UTF-8 bytes, more than " + bound);
         }
         byte[] b = new byte[utf8.remaining()];

@@ -1,5 +1,6 @@
 package org.pdpm.core.rpc;
 
+import org.pdpm.core.api.Lineages;
 import org.pdpm.core.clover.MetadataService;
 
 /**
@@ -76,7 +77,7 @@ final class MetadataRpcLayout {
 
     static final int MAX_HELLO_BYTES = 1 + 4 + 2 + 2 + MAX_SECRET_BYTES;
     static final int LOCATION_FIXED_BYTES = 2 + 8 + 8 + 1;
-    static final int PIN_MAX_BYTES = 4 + 8 + 1 + MetadataService.MAX_PIN_OWNER_BYTES;
+    static final int PIN_MAX_BYTES = 4 + 8 + 1 + Lineages.MAX_PIN_OWNER_BYTES;
     static final int RANGE_BYTES = 4 + 8;
     static final int MEMBERSHIP_MAX_BYTES = 8 + 4 + MAX_OUT_NODES * 4;
     /**

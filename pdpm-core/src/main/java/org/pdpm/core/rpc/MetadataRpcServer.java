@@ -1,5 +1,6 @@
 package org.pdpm.core.rpc;
 
+import org.pdpm.core.api.Lineages;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -11,7 +12,7 @@ import org.pdpm.core.clover.MetadataService.BlockGrant;
 import org.pdpm.core.clover.MetadataService.KeyLocation;
 import org.pdpm.core.clover.MetadataService.LineageInfo;
 import org.pdpm.core.clover.MetadataService.Membership;
-import org.pdpm.core.clover.MetadataService.Pin;
+import org.pdpm.core.api.Lineages.Pin;
 
 /**
  * Serves a {@link MetadataService} to {@link RemoteMetadataService} clients over TCP, in the frames

@@ -1,5 +1,6 @@
 package org.pdpm.core.clover;
 
+import org.pdpm.core.api.Lineages;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
@@ -120,7 +121,7 @@ class CloverKeyRemovalTest {
             assertLive(store);
 
             pool.restartMetadata();
-            assertThat(pool.metadata.pins()).containsExactly(new MetadataService.Pin(0, 0, "held"));
+            assertThat(pool.metadata.pins()).containsExactly(new Lineages.Pin(0, 0, "held"));
             assertThat(pool.metadata.lineage(lineage).live()).isTrue();
             CloverStore fresh = pool.client();
             assertThat(fresh.clientId()).as("client ids are never reused").isGreaterThan(clientId);

@@ -1,5 +1,6 @@
 package org.pdpm.core.clover;
 
+import org.pdpm.core.api.Lineages;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -277,7 +278,7 @@ class CloverLineageTest {
         opened.remove(s);
 
         pool.restartMetadata();
-        assertThat(pool.metadata.pins()).containsExactly(new MetadataService.Pin(MetadataService.ROOT_LINEAGE, 1, "cp-1"));
+        assertThat(pool.metadata.pins()).containsExactly(new Lineages.Pin(MetadataService.ROOT_LINEAGE, 1, "cp-1"));
         assertThat(pool.metadata.lineage(gone).live()).isFalse();
         assertThat(pool.metadata.lineage(fork).sees()).containsExactly(new MetadataService.EpochRange(fork, Long.MAX_VALUE),
                 new MetadataService.EpochRange(MetadataService.ROOT_LINEAGE, 1));

@@ -1,5 +1,6 @@
 package org.pdpm.core.rpc;
 
+import org.pdpm.core.api.Lineages;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.pdpm.core.rpc.RawFrames.frame;
@@ -27,7 +28,7 @@ import org.pdpm.core.clover.MetadataService.EpochRange;
 import org.pdpm.core.clover.MetadataService.KeyLocation;
 import org.pdpm.core.clover.MetadataService.LineageInfo;
 import org.pdpm.core.clover.MetadataService.Membership;
-import org.pdpm.core.clover.MetadataService.Pin;
+import org.pdpm.core.api.Lineages.Pin;
 import org.pdpm.rdma.api.NodeAddress;
 
 /**
@@ -90,7 +91,7 @@ class MetadataRpcLineageTest {
         try (RpcPool pool = recordingPool()) {
             RecordingMetadataService fake = fake(pool);
             RemoteMetadataService remote = pool.remote(RpcPool.SECRET);
-            assertThat(LONGEST_OWNER.getBytes(StandardCharsets.UTF_8)).hasSize(MetadataService.MAX_PIN_OWNER_BYTES);
+            assertThat(LONGEST_OWNER.getBytes(StandardCharsets.UTF_8)).hasSize(Lineages.MAX_PIN_OWNER_BYTES);
 
             remote.pin(5, Long.MAX_VALUE, MULTIBYTE);
             remote.unpin(-5, Long.MIN_VALUE, MULTIBYTE);
