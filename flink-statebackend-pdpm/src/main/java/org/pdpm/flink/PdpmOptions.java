@@ -73,6 +73,14 @@ public final class PdpmOptions {
             .withDescription("Where timers live: store (in the key-value store, so checkpoints stay O(1)) or heap"
                     + " (every checkpoint then copies all timers into checkpoint storage).");
 
+    public static final ConfigOption<MemorySize> WRITE_BUFFER = ConfigOptions.key("state.backend.pdpm.write-buffer")
+            .memoryType()
+            .defaultValue(MemorySize.parse("4mb"))
+            .withDescription("Per lineage of a task: state writes buffered in the TaskManager's heap (overwrites of"
+                    + " a key coalesce) and written to the store in the background once this much is buffered, and at"
+                    + " every checkpoint. Writes made after the last checkpoint are discarded by any restore, so the"
+                    + " buffer loses nothing a restore could see. 0 writes every update through to the store.");
+
     private PdpmOptions() {
     }
 }

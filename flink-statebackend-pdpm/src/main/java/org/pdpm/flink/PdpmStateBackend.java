@@ -2,6 +2,7 @@ package org.pdpm.flink;
 
 import java.io.IOException;
 import org.apache.flink.configuration.IllegalConfigurationException;
+import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.runtime.state.AbstractKeyedStateBackend;
@@ -28,22 +29,26 @@ public class PdpmStateBackend extends AbstractStateBackend implements Configurab
 
     private final PoolSpec pool;
     private final TimerService timerService;
+    private final MemorySize writeBuffer;
 
-    /** The embedded local pool with default sizes, store timers. */
+    /** The embedded local pool with default sizes, store timers, the default write buffer. */
     public PdpmStateBackend() {
-        this(PoolSpec.from(new org.apache.flink.configuration.Configuration()), TimerService.STORE);
+        this(PoolSpec.from(new org.apache.flink.configuration.Configuration()), TimerService.STORE,
+                PdpmOptions.WRITE_BUFFER.defaultValue());
     }
 
-    public PdpmStateBackend(PoolSpec pool, TimerService timerService) {
+    public PdpmStateBackend(PoolSpec pool, TimerService timerService, MemorySize writeBuffer) {
         this.pool = pool;
         this.timerService = timerService;
+        this.writeBuffer = writeBuffer;
     }
 
     /** This backend as {@code config} sets it; an invalid option fails here, naming its key. */
     @Override
     public PdpmStateBackend configure(ReadableConfig config, ClassLoader classLoader)
             throws IllegalConfigurationException {
-        PdpmStateBackend configured = new PdpmStateBackend(PoolSpec.from(config), config.get(PdpmOptions.TIMER_SERVICE));
+        PdpmStateBackend configured = new PdpmStateBackend(PoolSpec.from(config), config.get(PdpmOptions.TIMER_SERVICE),
+                config.get(PdpmOptions.WRITE_BUFFER));
         configured.latencyTrackingConfigBuilder = latencyTrackingConfigBuilder.configure(config);
         configured.sizeTrackingConfigBuilder = sizeTrackingConfigBuilder.configure(config);
         return configured;
@@ -57,6 +62,10 @@ public class PdpmStateBackend extends AbstractStateBackend implements Configurab
         return timerService;
     }
 
+    public MemorySize writeBuffer() {
+        return writeBuffer;
+    }
+
     @Override
     public String getName() {
         return "pdpm";
@@ -67,6 +76,7 @@ public class PdpmStateBackend extends AbstractStateBackend implements Configurab
             throws IOException {
         StatePool statePool = StatePools.get(pool);
         return new PdpmKeyedStateBackendBuilder<>(parameters, statePool, timerService == TimerService.HEAP,
+                writeBuffer.getBytes(),
                 latencyTrackingConfigBuilder.setMetricGroup(parameters.getMetricGroup()).build(),
                 sizeTrackingConfigBuilder.setMetricGroup(parameters.getMetricGroup()).build()).build();
     }
@@ -95,6 +105,7 @@ public class PdpmStateBackend extends AbstractStateBackend implements Configurab
 
     @Override
     public String toString() {
-        return "PdpmStateBackend{" + pool + ", timers in " + timerService.name().toLowerCase() + "}";
+        return "PdpmStateBackend{" + pool + ", timers in " + timerService.name().toLowerCase() + ", write buffer "
+                + writeBuffer.toHumanReadableString() + "}";
     }
 }

@@ -3,7 +3,6 @@ package org.pdpm.flink.backend;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.runtime.state.KeyGroupRange;
-import org.pdpm.core.api.LineageStore;
 import org.pdpm.flink.pool.StatePool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,7 +17,7 @@ final class KeyGroupLineages implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(KeyGroupLineages.class);
 
     /** Key groups {@code range} live in {@code lineage}; their keys start with {@code root}. */
-    record Segment(KeyGroupRange range, int root, int lineage, LineageStore store) {
+    record Segment(KeyGroupRange range, int root, int lineage, WriteBehindStore store) {
         long epoch() {
             return store.epoch();
         }

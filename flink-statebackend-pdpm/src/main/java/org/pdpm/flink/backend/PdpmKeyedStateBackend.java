@@ -453,6 +453,7 @@ public final class PdpmKeyedStateBackend<K> extends AbstractKeyedStateBackend<K>
         List<PinnedRange> pinned = new ArrayList<>();
         List<HandleAndLocalPath> pins = new ArrayList<>();
         for (KeyGroupLineages.Segment s : lineages.segments()) {
+            s.store().flush();   // the pinned epoch must hold every write made in it
             long epoch = s.epoch();
             pool.pin(s.lineage(), epoch, owner);
             s.store().advanceEpoch(epoch + 1);
@@ -485,6 +486,7 @@ public final class PdpmKeyedStateBackend<K> extends AbstractKeyedStateBackend<K>
         String owner = "flink-job-" + jobId + "-savepoint-" + UUID.randomUUID();
         List<StoreSavepointResources.PinnedView> views = new ArrayList<>();
         for (KeyGroupLineages.Segment s : lineages.segments()) {
+            s.store().flush();   // the pinned epoch must hold every write made in it
             long epoch = s.epoch();
             pool.pin(s.lineage(), epoch, owner);
             s.store().advanceEpoch(epoch + 1);
@@ -532,5 +534,13 @@ public final class PdpmKeyedStateBackend<K> extends AbstractKeyedStateBackend<K>
 
     StatePool pool() {
         return pool;
+    }
+
+    /**
+     * Returns once every state write made so far is in the store. Checkpoints do this themselves;
+     * benchmarks call it so that buffered writes are counted only once they have reached the store.
+     */
+    public void flushWrites() {
+        lineages.segments().forEach(s -> s.store().flush());
     }
 }

@@ -29,7 +29,6 @@ import org.apache.flink.util.StateMigrationException;
 import org.apache.flink.runtime.state.restore.ThrowingIterator;
 import org.pdpm.core.api.KvEntry;
 import org.pdpm.core.api.KvStore;
-import org.pdpm.core.api.LineageStore;
 import org.pdpm.flink.pool.StatePool;
 import org.pdpm.flink.snapshot.CheckpointMeta;
 import org.pdpm.flink.snapshot.CheckpointMeta.PinnedRange;
@@ -53,15 +52,17 @@ public final class PdpmKeyedStateBackendBuilder<K> {
     private final KeyedStateBackendParameters<K> parameters;
     private final StatePool pool;
     private final boolean heapTimers;
+    private final long writeBufferBytes;
     private final LatencyTrackingStateConfig latencyTracking;
     private final SizeTrackingStateConfig sizeTracking;
     private boolean keysChecked;
 
     public PdpmKeyedStateBackendBuilder(KeyedStateBackendParameters<K> parameters, StatePool pool, boolean heapTimers,
-                                       LatencyTrackingStateConfig latencyTracking, SizeTrackingStateConfig sizeTracking) {
+                                       long writeBufferBytes, LatencyTrackingStateConfig latencyTracking, SizeTrackingStateConfig sizeTracking) {
         this.parameters = parameters;
         this.pool = pool;
         this.heapTimers = heapTimers;
+        this.writeBufferBytes = writeBufferBytes;
         this.latencyTracking = latencyTracking;
         this.sizeTracking = sizeTracking;
     }
@@ -99,7 +100,7 @@ public final class PdpmKeyedStateBackendBuilder<K> {
             for (KeyGroupRange gap : KeyGroupLineages.gaps(range, segments)) {
                 int lineage = pool.createLineage();
                 created.add(lineage);
-                segments.add(new KeyGroupLineages.Segment(gap, lineage, lineage, pool.open(lineage, FIRST_EPOCH)));
+                segments.add(new KeyGroupLineages.Segment(gap, lineage, lineage, open(lineage)));
             }
             KeyGroupLineages lineages = new KeyGroupLineages(range, segments);
             if (!full.isEmpty()) {
@@ -168,8 +169,7 @@ public final class PdpmKeyedStateBackendBuilder<K> {
             }
             int lineage = pool.fork(p.lineage(), p.epoch());
             created.add(lineage);
-            LineageStore store = pool.open(lineage, FIRST_EPOCH);
-            segments.add(new KeyGroupLineages.Segment(overlap, p.root(), lineage, store));
+            segments.add(new KeyGroupLineages.Segment(overlap, p.root(), lineage, open(lineage)));
             if (sameJob) {
                 // An earlier attempt of this job wrote there: fence it, its checkpoints' pins stay.
                 pool.dropLineage(p.lineage());
@@ -177,6 +177,10 @@ public final class PdpmKeyedStateBackendBuilder<K> {
             LOG.info("Restored key groups {} of checkpoint {} as lineage {} (forked from lineage {} at epoch {})",
                     overlap, handle.getCheckpointId(), lineage, p.lineage(), p.epoch());
         }
+    }
+
+    private WriteBehindStore open(int lineage) {
+        return new WriteBehindStore(pool.open(lineage, FIRST_EPOCH), writeBufferBytes);
     }
 
     /** Keys are never migrated: the new serializer must read the old keys as they are (or reconfigured). */

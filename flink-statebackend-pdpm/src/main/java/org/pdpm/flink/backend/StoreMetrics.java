@@ -31,7 +31,7 @@ final class StoreMetrics {
             long ops = 0;
             long misses = 0;
             for (KeyGroupLineages.Segment s : lineages.segments()) {
-                if (!(s.store() instanceof CloverStore clover)) {
+                if (!(s.store().store() instanceof CloverStore clover)) {
                     return Double.NaN; // only Clover caches where keys live; the others compute or ask every time
                 }
                 KvStats st = clover.stats();

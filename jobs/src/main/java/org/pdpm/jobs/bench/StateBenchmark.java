@@ -41,6 +41,7 @@ import org.apache.flink.runtime.state.ttl.TtlTimeProvider;
 import org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend;
 import org.pdpm.flink.PdpmOptions;
 import org.pdpm.flink.PdpmStateBackend;
+import org.pdpm.flink.backend.PdpmKeyedStateBackend;
 import org.pdpm.flink.pool.StatePools;
 
 /**
@@ -51,8 +52,11 @@ import org.pdpm.flink.pool.StatePools;
  */
 public final class StateBenchmark {
 
-    /** The backends it knows, by the name {@code state.backend.type} gives them. */
-    public static final List<String> BACKENDS = List.of("pdpm", "rocksdb", "hashmap");
+    /**
+     * The backends it knows, by the name {@code state.backend.type} gives them; {@code pdpm-writethrough}
+     * is pdpm with {@code state.backend.pdpm.write-buffer: 0}, every update written to the store at once.
+     */
+    public static final List<String> BACKENDS = List.of("pdpm", "pdpm-writethrough", "rocksdb", "hashmap");
 
     /**
      * @param keys            keys the operations spread over (uniformly, seeded)
@@ -65,6 +69,8 @@ public final class StateBenchmark {
 
     private static final int MAP_ENTRIES = 10;
     private static final int KEY_GROUPS = 128;
+    /** Value updates between the two checkpoints of each size: a steady job writes between checkpoints. */
+    static final int UPDATES_BETWEEN_CHECKPOINTS = 1_000;
 
     private final Settings settings;
 
@@ -85,8 +91,11 @@ public final class StateBenchmark {
     private StateBackend backendNamed(String name) {
         Configuration config = new Configuration();
         return switch (name.toLowerCase(Locale.ROOT)) {
-            case "pdpm" -> {
+            case "pdpm", "pdpm-writethrough" -> {
                 config.set(PdpmOptions.LOCAL_SIZE, new MemorySize(settings.localPoolBytes()));
+                if (name.equalsIgnoreCase("pdpm-writethrough")) {
+                    config.set(PdpmOptions.WRITE_BUFFER, MemorySize.ZERO);
+                }
                 yield new PdpmStateBackend().configure(config, getClass().getClassLoader());
             }
             case "rocksdb" -> new EmbeddedRocksDBStateBackend().configure(config, getClass().getClassLoader());
@@ -133,19 +142,20 @@ public final class StateBenchmark {
                     }
                 }
                 SplittableRandom rnd = new SplittableRandom(settings.seed());
-                measure(backendName, "value.update", settings.ops(), machine, out, () -> {
+                drain(b);
+                measure(backendName, "value.update", settings.ops(), machine, out, b, () -> {
                     b.setCurrentKey(rnd.nextLong(settings.keys()));
                     value.update(v);
                 });
-                measure(backendName, "value.get", settings.ops(), machine, out, () -> {
+                measure(backendName, "value.get", settings.ops(), machine, out, b, () -> {
                     b.setCurrentKey(rnd.nextLong(settings.keys()));
                     value.value();
                 });
-                measure(backendName, "list.add", settings.ops(), machine, out, () -> {
+                measure(backendName, "list.add", settings.ops(), machine, out, b, () -> {
                     b.setCurrentKey(rnd.nextLong(settings.keys()));
                     list.add(42L);
                 });
-                measure(backendName, "list.get", settings.ops(), machine, out, () -> {
+                measure(backendName, "list.get", settings.ops(), machine, out, b, () -> {
                     b.setCurrentKey(rnd.nextLong(settings.keys()));
                     Iterable<Long> elements = list.get();   // null for a key that has none
                     if (elements != null) {
@@ -154,15 +164,15 @@ public final class StateBenchmark {
                         }
                     }
                 });
-                measure(backendName, "map.put", settings.ops(), machine, out, () -> {
+                measure(backendName, "map.put", settings.ops(), machine, out, b, () -> {
                     b.setCurrentKey(rnd.nextLong(settings.keys()));
                     map.put(rnd.nextInt(MAP_ENTRIES), v);
                 });
-                measure(backendName, "map.get", settings.ops(), machine, out, () -> {
+                measure(backendName, "map.get", settings.ops(), machine, out, b, () -> {
                     b.setCurrentKey(rnd.nextLong(settings.keys()));
                     map.get(rnd.nextInt(MAP_ENTRIES));
                 });
-                measure(backendName, "map.iterate", Math.max(1, settings.ops() / MAP_ENTRIES), machine, out, () -> {
+                measure(backendName, "map.iterate", Math.max(1, settings.ops() / MAP_ENTRIES), machine, out, b, () -> {
                     b.setCurrentKey(rnd.nextLong(settings.keys()));
                     for (Map.Entry<Integer, byte[]> ignored : map.entries()) {
                         // touch every entry
@@ -179,16 +189,23 @@ public final class StateBenchmark {
         void run() throws Exception;
     }
 
+    /**
+     * Times {@code ops} operations after a warm-up. pdpm's buffered writes are timed until they have
+     * reached the store, so a write counts only once it is where a checkpoint would pin it.
+     */
     private void measure(String backend, String operation, int ops, Map<String, Object> machine,
-                         Consumer<Map<String, Object>> out, Op op) throws Exception {
+                         Consumer<Map<String, Object>> out, AbstractKeyedStateBackend<Long> b, Op op)
+            throws Exception {
         int warmup = Math.min(ops, Math.max(1_000, ops / 10));
         for (int i = 0; i < warmup; i++) {
             op.run();
         }
+        drain(b);
         long start = System.nanoTime();
         for (int i = 0; i < ops; i++) {
             op.run();
         }
+        drain(b);
         double seconds = (System.nanoTime() - start) / 1e9;
         Map<String, Object> r = result(backend, machine);
         r.put("operation", operation);
@@ -198,6 +215,12 @@ public final class StateBenchmark {
         r.put("seconds", seconds);
         r.put("ops_per_s", ops / seconds);
         out.accept(r);
+    }
+
+    private static void drain(AbstractKeyedStateBackend<Long> b) {
+        if (b instanceof PdpmKeyedStateBackend<Long> pdpm) {
+            pdpm.flushWrites();
+        }
     }
 
     // ---------------------------------------------------------------- checkpoint and restore
@@ -215,7 +238,9 @@ public final class StateBenchmark {
         try (MockEnvironment env = environment()) {
             StateBackend backend = backendNamed(backendName);
             AbstractKeyedStateBackend<Long> b = open(backend, env, job, List.of());
+            KeyedStateHandle first;
             KeyedStateHandle handle;
+            long firstNanos;
             long checkpointNanos;
             try {
                 ValueState<byte[]> value = b.getPartitionedState(VoidNamespace.INSTANCE,
@@ -226,12 +251,16 @@ public final class StateBenchmark {
                     value.update(v);
                 }
                 long start = System.nanoTime();
-                RunnableFuture<SnapshotResult<KeyedStateHandle>> f = b.snapshot(1, System.currentTimeMillis(), streams,
-                        CheckpointOptions.forCheckpointWithDefaultLocation());
-                if (!f.isDone()) {
-                    f.run();
+                first = checkpoint(b, 1, streams);
+                firstNanos = System.nanoTime() - start;
+                // The steady state of a job: the same writes between two checkpoints at every state size.
+                SplittableRandom rnd = new SplittableRandom(settings.seed());
+                for (int i = 0; i < UPDATES_BETWEEN_CHECKPOINTS; i++) {
+                    b.setCurrentKey(rnd.nextLong(size));
+                    value.update(v);
                 }
-                handle = f.get().getJobManagerOwnedSnapshot();
+                start = System.nanoTime();
+                handle = checkpoint(b, 2, streams);
                 checkpointNanos = System.nanoTime() - start;
             } finally {
                 b.dispose();
@@ -239,10 +268,10 @@ public final class StateBenchmark {
 
             long restoreStart = System.nanoTime();
             AbstractKeyedStateBackend<Long> restored = open(backend, env, job, List.of(handle));
-            byte[] first;
+            byte[] key0;
             try {
                 restored.setCurrentKey(0L);
-                first = restored.getPartitionedState(VoidNamespace.INSTANCE, VoidNamespaceSerializer.INSTANCE, desc)
+                key0 = restored.getPartitionedState(VoidNamespace.INSTANCE, VoidNamespaceSerializer.INSTANCE, desc)
                         .value();
             } finally {
                 long restoreNanos = System.nanoTime() - restoreStart;
@@ -251,21 +280,37 @@ public final class StateBenchmark {
                 r.put("phase", "checkpoint_restore");
                 r.put("keys", size);
                 r.put("value_size", settings.valueBytes());
+                r.put("first_checkpoint_ms", firstNanos / 1e6);
+                r.put("first_checkpoint_bytes", first == null ? 0 : first.getStateSize());
+                r.put("updates_between_checkpoints", UPDATES_BETWEEN_CHECKPOINTS);
                 r.put("checkpoint_ms", checkpointNanos / 1e6);
                 r.put("checkpoint_bytes", handle == null ? 0 : handle.getStateSize());
                 r.put("restore_to_first_access_ms", restoreNanos / 1e6);
                 out.accept(r);
             }
-            if (first == null) {
+            if (key0 == null) {
                 throw new IllegalStateException(backendName + " lost key 0 across checkpoint and restore at " + size
                         + " keys");
             }
-            if (handle != null) {
-                handle.discardState();
+            for (KeyedStateHandle h : new KeyedStateHandle[] {first, handle}) {
+                if (h != null) {
+                    h.discardState();
+                }
             }
         } finally {
             StatePools.closeAll();
         }
+    }
+
+    /** Takes checkpoint {@code id} and waits for its asynchronous part. */
+    private static KeyedStateHandle checkpoint(AbstractKeyedStateBackend<Long> b, long id,
+                                               CheckpointStreamFactory streams) throws Exception {
+        RunnableFuture<SnapshotResult<KeyedStateHandle>> f = b.snapshot(id, System.currentTimeMillis(), streams,
+                CheckpointOptions.forCheckpointWithDefaultLocation());
+        if (!f.isDone()) {
+            f.run();
+        }
+        return f.get().getJobManagerOwnedSnapshot();
     }
 
     private static Map<String, Object> result(String backend, Map<String, Object> machine) {

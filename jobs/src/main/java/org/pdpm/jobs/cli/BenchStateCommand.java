@@ -24,7 +24,9 @@ import picocli.CommandLine.Spec;
         description = {
             "Flink keyed-state micro-benchmarks (value get/update, list add/get, map get/put/iterate) over the",
             "same keys, then checkpoint duration, bytes and restore time (builder start to first state access)",
-            "at each --checkpoint-keys size, for every backend in one run. pdpm runs on its embedded local pool.",
+            "at each --checkpoint-keys size: the first checkpoint after loading the keys, then one after "
+                    + "1,000 more updates, for every backend in one run. pdpm runs on its embedded local pool; its "
+                    + "buffered writes are timed until they reach the store.",
             "One JSON line per measurement."
         })
 final class BenchStateCommand implements Callable<Integer> {
@@ -33,7 +35,8 @@ final class BenchStateCommand implements Callable<Integer> {
     private CommandSpec spec;
 
     @Option(names = "--backend", split = ",", paramLabel = "B[,B...]", defaultValue = "pdpm,rocksdb,hashmap",
-            description = "Backends among pdpm, rocksdb, hashmap (default: ${DEFAULT-VALUE}).")
+            description = "Backends among pdpm, pdpm-writethrough (pdpm without its write buffer), rocksdb, hashmap"
+                    + " (default: ${DEFAULT-VALUE}).")
     private List<String> backends;
 
     @Option(names = "--keys", paramLabel = "N", defaultValue = "100000",

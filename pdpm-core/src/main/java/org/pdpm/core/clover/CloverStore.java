@@ -6,7 +6,9 @@ import java.nio.ByteOrder;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -33,6 +35,7 @@ import org.pdpm.rdma.api.Batch;
 import org.pdpm.rdma.api.BatchResult;
 import org.pdpm.rdma.api.Fabric;
 import org.pdpm.rdma.api.FabricException;
+import org.pdpm.rdma.api.FabricLimits;
 import org.pdpm.rdma.api.NodeAddress;
 import org.pdpm.rdma.api.RoundTrip;
 import org.pdpm.rdma.api.TrafficCounter;
@@ -563,14 +566,27 @@ public final class CloverStore implements LineageStore {
     /** The group's nodes in service as the server last said, the acting primary first. */
     private List<Integer> inService(int group) {
         MetadataService.Membership m = membership;
-        List<Integer> in = new ArrayList<>(layout.replication());
-        for (int n = group * layout.replication(); n < (group + 1) * layout.replication(); n++) {
-            if (!m.isOut(n)) {
-                in.add(n);
+        InService cached = inService;
+        if (cached == null || cached.membership() != m) {
+            cached = new InService(m, new ArrayList<>());
+            for (int g = 0; g < layout.groupCount(); g++) {
+                List<Integer> in = new ArrayList<>(layout.replication());
+                for (int n = g * layout.replication(); n < (g + 1) * layout.replication(); n++) {
+                    if (!m.isOut(n)) {
+                        in.add(n);
+                    }
+                }
+                cached.byGroup().add(List.copyOf(in));
             }
+            inService = cached;
         }
-        return in;
+        return cached.byGroup().get(group);
     }
+
+    /** Each group's nodes in service under one membership: computed once per membership, not per verb. */
+    private record InService(MetadataService.Membership membership, List<List<Integer>> byGroup) {}
+
+    private volatile InService inService;
 
     /**
      * A verb on {@code node} failed. When the node could not be reached, the server is told: it
@@ -685,6 +701,171 @@ public final class CloverStore implements LineageStore {
             deletes.increment();
             addTo(deleteTraffic, op);
         }
+    }
+
+    /**
+     * Overwrites of keys with a warm cursor share two round trips for the whole batch: the new
+     * versions are written to every replica in one, and linked with one CAS each in the next.
+     * Anything else (new keys, deletes, a CAS that lost a race, a failed node) takes the path of a
+     * single PUT. Each key is atomic on its own, as a PUT is.
+     */
+    @Override
+    public void putAll(List<KvEntry> entries) {
+        for (KvEntry e : entries) {
+            limits.checkKey(e.key());
+            if (e.value() != null) {
+                limits.checkValue(e.value());
+            }
+        }
+        List<Staged> staged = new ArrayList<>(entries.size());
+        for (KvEntry e : entries) {
+            KeyBytes key = new KeyBytes(e.key().clone());
+            Cursor tail = cursors.get(key);
+            if (e.value() == null || tail == null || !tail.verified()) {
+                if (e.value() == null) {
+                    delete(e.key());
+                } else {
+                    put(e.key(), e.value());
+                }
+                continue;
+            }
+            staged.add(new Staged(key, tail, e.value()));
+        }
+        // Each node's batch holds two verbs per version and moves each version's bytes once.
+        int from = 0;
+        while (from < staged.size()) {
+            int to = from + 1;
+            long bytes = staged.get(from).entryBytes();
+            while (to < staged.size() && to - from < MAX_STAGED
+                    && bytes + staged.get(to).entryBytes() <= FabricLimits.MAX_BATCH_BYTES / 2) {
+                bytes += staged.get(to++).entryBytes();
+            }
+            putStaged(staged.subList(from, to));
+            from = to;
+        }
+    }
+
+    /** Overwrites per batch: two verbs each, well within a batch's verb limit. */
+    private static final int MAX_STAGED = FabricLimits.MAX_BATCH_VERBS / 4;
+
+    private void putStaged(List<Staged> staged) {
+        TrafficCounter op = new TrafficCounter();
+        try {
+            for (Staged s : staged) {
+                long versionId = (clientId << VERSION_COUNTER_BITS) | versionCounter.incrementAndGet();
+                byte[] entry = EntryLayout.encode(versionId, s.tail.seq() + 1, s.key.bytes(), s.value, false,
+                        lineage, epoch);
+                s.mine = new Pending(allocate(entry.length, op), versionId, entry);
+            }
+            writeAllReplicas(staged, op);
+            List<Staged> unlinked = casAll(staged, op);
+            for (Staged s : unlinked) {
+                link(s.key, s.tail, s.mine, false, op);
+            }
+        } finally {
+            puts.add(staged.size());
+            addTo(putTraffic, op);
+        }
+    }
+
+    /** One overwrite of a batch: its key, the tail it follows, and its version once written. */
+    private static final class Staged {
+        final KeyBytes key;
+        final Cursor tail;
+        final byte[] value;
+        Pending mine;
+        int cas;
+
+        Staged(KeyBytes key, Cursor tail, byte[] value) {
+            this.key = key;
+            this.tail = tail;
+            this.value = value;
+        }
+
+        /** About what its version takes (the header, key and value; the layout may round it up). */
+        long entryBytes() {
+            return EntryLayout.HEADER_BYTES + key.bytes().length + value.length;
+        }
+    }
+
+    /** Writes every staged version to every replica of its group in service: one round trip. */
+    private void writeAllReplicas(List<Staged> staged, TrafficCounter op) {
+        Map<Integer, Batch> byNode = new HashMap<>();
+        for (Staged s : staged) {
+            long p = s.mine.pointer;
+            for (int n : inService(Pointer.group(p))) {
+                Batch b = byNode.computeIfAbsent(n, x -> new Batch(2 * staged.size()));
+                b.write(nodes.region(n), Pointer.offset(p), s.mine.entry, 0, s.mine.entry.length);
+                b.flush(nodes.region(n), Pointer.offset(p), s.mine.entry.length);
+            }
+        }
+        RoundTrip rt = RoundTrip.on(op);
+        List<Integer> posted = new ArrayList<>(byNode.keySet());
+        for (int n : posted) {
+            rt.post(nodes.connection(n), byNode.get(n));
+        }
+        List<RoundTrip.Outcome> outcomes = rt.awaitEach();
+        boolean failed = false;
+        for (int i = 0; i < outcomes.size(); i++) {
+            if (!outcomes.get(i).succeeded()) {
+                failed = true;
+                lost(posted.get(i), outcomes.get(i).failure());
+            }
+        }
+        if (failed) {
+            // Membership changed under the batch: write each version again where its group is now.
+            for (Staged s : staged) {
+                writeReplicas(s.mine.pointer, 0, s.mine.entry, s.mine.entry.length, op);
+            }
+        }
+    }
+
+    /**
+     * Links every staged version after its cached tail with one CAS each on its group's primary,
+     * all in one round trip; returns those that must go the single-PUT way (lost race, failure).
+     */
+    private List<Staged> casAll(List<Staged> staged, TrafficCounter op) {
+        Map<Integer, Batch> byNode = new HashMap<>();
+        Map<Integer, List<Staged>> order = new HashMap<>();
+        for (Staged s : staged) {
+            int primary = inService(Pointer.group(s.tail.pointer())).get(0);
+            long word = Pointer.offset(s.tail.pointer()) + EntryLayout.NEXT_OFFSET;
+            Batch b = byNode.computeIfAbsent(primary, x -> new Batch(2 * staged.size()));
+            s.cas = b.compareAndSwap(nodes.region(primary), word, EntryLayout.openMarker(s.tail.versionId()),
+                    s.mine.pointer);
+            b.flush(nodes.region(primary), word, 8);
+            order.computeIfAbsent(primary, x -> new ArrayList<>()).add(s);
+        }
+        RoundTrip rt = RoundTrip.on(op);
+        List<Integer> posted = new ArrayList<>(byNode.keySet());
+        for (int n : posted) {
+            rt.post(nodes.connection(n), byNode.get(n));
+        }
+        List<RoundTrip.Outcome> outcomes = rt.awaitEach();
+        List<Staged> unlinked = new ArrayList<>();
+        for (int i = 0; i < posted.size(); i++) {
+            List<Staged> mine = order.get(posted.get(i));
+            RoundTrip.Outcome o = outcomes.get(i);
+            if (!o.succeeded()) {
+                lost(posted.get(i), o.failure());
+                unlinked.addAll(mine);   // the single path finds out whether each CAS took effect
+                continue;
+            }
+            for (Staged s : mine) {
+                boolean linked = o.result().swapped(s.cas) || o.result().oldValue(s.cas) == s.mine.pointer;
+                boolean backups = linked && layout.replication() > 1;
+                if (!linked || (backups && !linkBackups(s.tail.pointer(), EntryLayout.openMarker(s.tail.versionId()),
+                        s.mine.pointer, op))) {
+                    unlinked.add(s);
+                    continue;
+                }
+                cursors.put(s.key, s.mine.cursor());
+                if (s.mine.seq() % retireEvery == 0) {
+                    retire(s.key, s.tail.pointer(), s.mine);
+                }
+            }
+        }
+        return unlinked;
     }
 
     private void write(KeyBytes key, byte[] value, boolean tombstone, TrafficCounter op) {

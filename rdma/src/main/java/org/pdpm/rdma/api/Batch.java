@@ -13,15 +13,13 @@ import java.util.Objects;
  */
 public final class Batch {
 
+    // Four arrays rather than one per field: a batch is built on every operation's hot path.
+    private static final int INTS = 4;     // region id, rkey, length, source offset
+    private static final int LONGS = 3;    // offset, operand, swap
     private Verb[] verbs;
-    private int[] regionIds;
-    private int[] rkeys;
-    private long[] offsets;
-    private int[] lengths;
     private byte[][] sources;
-    private int[] sourceOffsets;
-    private long[] operands;
-    private long[] swaps;
+    private int[] ints;
+    private long[] longs;
     private int size;
     private long transferBytes;
 
@@ -32,14 +30,9 @@ public final class Batch {
     public Batch(int initialCapacity) {
         int c = Math.max(1, initialCapacity);
         verbs = new Verb[c];
-        regionIds = new int[c];
-        rkeys = new int[c];
-        offsets = new long[c];
-        lengths = new int[c];
         sources = new byte[c][];
-        sourceOffsets = new int[c];
-        operands = new long[c];
-        swaps = new long[c];
+        ints = new int[INTS * c];
+        longs = new long[LONGS * c];
     }
 
     /** READ {@code length} bytes at {@code offset}. */
@@ -104,28 +97,23 @@ public final class Batch {
         }
         int i = size++;
         verbs[i] = verb;
-        regionIds[i] = region.regionId();
-        rkeys[i] = region.rkey();
-        offsets[i] = offset;
-        lengths[i] = length;
         sources[i] = source;
-        sourceOffsets[i] = sourceOffset;
-        operands[i] = operand;
-        swaps[i] = swap;
+        ints[INTS * i] = region.regionId();
+        ints[INTS * i + 1] = region.rkey();
+        ints[INTS * i + 2] = length;
+        ints[INTS * i + 3] = sourceOffset;
+        longs[LONGS * i] = offset;
+        longs[LONGS * i + 1] = operand;
+        longs[LONGS * i + 2] = swap;
         return i;
     }
 
     private void grow() {
         int c = Math.min(verbs.length * 2, FabricLimits.MAX_BATCH_VERBS);
         verbs = Arrays.copyOf(verbs, c);
-        regionIds = Arrays.copyOf(regionIds, c);
-        rkeys = Arrays.copyOf(rkeys, c);
-        offsets = Arrays.copyOf(offsets, c);
-        lengths = Arrays.copyOf(lengths, c);
         sources = Arrays.copyOf(sources, c);
-        sourceOffsets = Arrays.copyOf(sourceOffsets, c);
-        operands = Arrays.copyOf(operands, c);
-        swaps = Arrays.copyOf(swaps, c);
+        ints = Arrays.copyOf(ints, INTS * c);
+        longs = Arrays.copyOf(longs, LONGS * c);
     }
 
     /** Empties the batch for reuse; only once its previous completion has been consumed. */
@@ -149,20 +137,20 @@ public final class Batch {
     }
 
     public int regionId(int i) {
-        return regionIds[i];
+        return ints[INTS * i];
     }
 
     public int rkey(int i) {
-        return rkeys[i];
+        return ints[INTS * i + 1];
     }
 
     public long offset(int i) {
-        return offsets[i];
+        return longs[LONGS * i];
     }
 
     /** Bytes read or written (8 for atomics; the range's length for a flush). */
     public int length(int i) {
-        return lengths[i];
+        return ints[INTS * i + 2];
     }
 
     public byte[] source(int i) {
@@ -170,17 +158,17 @@ public final class Batch {
     }
 
     public int sourceOffset(int i) {
-        return sourceOffsets[i];
+        return ints[INTS * i + 3];
     }
 
     /** The CAS's expected value, or the FAA's delta. */
     public long operand(int i) {
-        return operands[i];
+        return longs[LONGS * i + 1];
     }
 
     /** The CAS's desired value. */
     public long swap(int i) {
-        return swaps[i];
+        return longs[LONGS * i + 2];
     }
 
     /** Payload bytes this batch moves: READ and WRITE lengths, 8 per atomic. */
@@ -201,8 +189,8 @@ public final class Batch {
             if (i > 0) {
                 sb.append(", ");
             }
-            sb.append(verbs[i]).append(" r").append(regionIds[i]).append('@').append(offsets[i])
-                    .append('+').append(lengths[i]);
+            sb.append(verbs[i]).append(" r").append(regionId(i)).append('@').append(offset(i))
+                    .append('+').append(length(i));
         }
         return sb.append(']').toString();
     }

@@ -1,0 +1,302 @@
+package org.pdpm.flink.backend;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.pdpm.core.api.KeyBytes;
+import org.pdpm.core.api.KvCursor;
+import org.pdpm.core.api.KvEntry;
+import org.pdpm.core.api.KvLimits;
+import org.pdpm.core.api.KvSnapshot;
+import org.pdpm.core.api.KvStats;
+import org.pdpm.core.api.LineageStore;
+import org.pdpm.core.api.SpaceExhaustedException;
+import org.pdpm.core.api.StoreUnavailableException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A task's writes to one lineage, buffered and written to the store behind the task's back.
+ *
+ * <p>Why this is safe for Flink state: a task's writes only have to be durable at a checkpoint.
+ * After a failure Flink restores the last checkpoint, which forks a new lineage at the pinned epoch,
+ * so whatever the task wrote after that checkpoint is never read again, written to the store or not.
+ * RocksDB's backend relies on the same fact (Flink turns its write-ahead log off). So writes go into
+ * an in-memory buffer, overwrites of one key coalesce there, and once the buffer holds
+ * {@code bufferBytes} it is handed to a background thread that writes it while the task fills the
+ * next one. A checkpoint ({@link #advanceEpoch}), a scan, or a full buffer while the previous one
+ * is still being written, waits until everything buffered is in the store.
+ *
+ * <p>Reads look in the buffers first. A failed background write fails every later call with the
+ * store's own exception type, so the task fails and restores; nothing the last checkpoint holds
+ * is touched. With {@code bufferBytes} 0 every write goes straight to the store.
+ */
+final class WriteBehindStore implements LineageStore {
+
+    private static final Logger LOG = LoggerFactory.getLogger(WriteBehindStore.class);
+
+    /** Stands for a buffered delete; compared by identity, so an empty value is still a value. */
+    private static final byte[] DELETED = new byte[0];
+    /** Heap a buffered entry costs beyond its key and value bytes (map node, record, array headers). */
+    private static final int ENTRY_OVERHEAD = 96;
+    private static final long CLOSE_WAIT_SECONDS = 30;
+
+    private static final ExecutorService WRITERS = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "pdpm-write-behind");
+        t.setDaemon(true);
+        return t;
+    });
+
+    private final LineageStore store;
+    private final long bufferBytes;
+    private HashMap<KeyBytes, byte[]> filling = new HashMap<>();
+    private long fillingBytes;
+    /** The buffer being written by a background thread, read-only meanwhile; null when none. */
+    private Map<KeyBytes, byte[]> writing;
+    private CompletableFuture<Void> written = CompletableFuture.completedFuture(null);
+    private RuntimeException failure;
+
+    WriteBehindStore(LineageStore store, long bufferBytes) {
+        if (bufferBytes < 0) {
+            throw new IllegalArgumentException("write buffer of " + bufferBytes + " bytes: must not be negative");
+        }
+        this.store = store;
+        this.bufferBytes = bufferBytes;
+    }
+
+    /** The store client underneath. */
+    LineageStore store() {
+        return store;
+    }
+
+    @Override
+    public synchronized byte[] get(byte[] key) {
+        checkHealthy();
+        byte[] buffered = buffered(new KeyBytes(key));
+        if (buffered != null) {
+            return buffered == DELETED ? null : buffered;
+        }
+        return store.get(key);
+    }
+
+    @Override
+    public synchronized List<byte[]> getAll(List<byte[]> keys) {
+        checkHealthy();
+        List<byte[]> out = new ArrayList<>(keys.size());
+        List<byte[]> missing = new ArrayList<>();
+        List<Integer> missingAt = new ArrayList<>();
+        for (byte[] key : keys) {
+            byte[] buffered = buffered(new KeyBytes(key));
+            if (buffered == null) {
+                missingAt.add(out.size());
+                missing.add(key);
+            }
+            out.add(buffered == DELETED ? null : buffered);
+        }
+        if (!missing.isEmpty()) {
+            List<byte[]> read = store.getAll(missing);
+            for (int i = 0; i < read.size(); i++) {
+                out.set(missingAt.get(i), read.get(i));
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public synchronized void put(byte[] key, byte[] value) {
+        store.limits().checkKey(key);
+        store.limits().checkValue(value);
+        buffer(key, value);
+    }
+
+    @Override
+    public synchronized void delete(byte[] key) {
+        store.limits().checkKey(key);
+        buffer(key, DELETED);
+    }
+
+    @Override
+    public synchronized void putAll(List<KvEntry> entries) {
+        for (KvEntry e : entries) {
+            store.limits().checkKey(e.key());
+            if (e.value() != null) {
+                store.limits().checkValue(e.value());
+            }
+        }
+        for (KvEntry e : entries) {
+            buffer(e.key(), e.value() == null ? DELETED : e.value());
+        }
+    }
+
+    /** Scans see everything written so far: the buffers go to the store first. */
+    @Override
+    public synchronized KvCursor scan(byte[] prefix) {
+        flush();
+        return store.scan(prefix);
+    }
+
+    /** Ends the epoch once everything written in it is in the store, so that a pin of it holds it all. */
+    @Override
+    public synchronized void advanceEpoch(long next) {
+        flush();
+        store.advanceEpoch(next);
+    }
+
+    /** Writes everything buffered to the store and returns when it is there. */
+    synchronized void flush() {
+        checkHealthy();
+        awaitWriting();
+        if (!filling.isEmpty()) {
+            Map<KeyBytes, byte[]> batch = filling;
+            filling = new HashMap<>();
+            fillingBytes = 0;
+            try {
+                write(batch);
+            } catch (RuntimeException e) {
+                failure = e;
+                throw e;
+            }
+        }
+    }
+
+    @Override
+    public KvSnapshot asOf(int lineage, long epoch) {
+        return store.asOf(lineage, epoch);
+    }
+
+    @Override
+    public int lineage() {
+        return store.lineage();
+    }
+
+    @Override
+    public long epoch() {
+        return store.epoch();
+    }
+
+    @Override
+    public KvLimits limits() {
+        return store.limits();
+    }
+
+    /** The store's own figures: buffered writes count when they reach it. */
+    @Override
+    public KvStats stats() {
+        return store.stats();
+    }
+
+    /**
+     * Waits for a background write in progress, then closes the store client. What is still
+     * buffered is dropped: it was written after the last checkpoint, so no restore can see it.
+     */
+    @Override
+    public synchronized void close() {
+        try {
+            written.get(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            LOG.warn("closing lineage {}'s store client while its buffered writes failed or hang", store.lineage(), e);
+        }
+        filling = new HashMap<>();
+        writing = null;
+        store.close();
+    }
+
+    private byte[] buffered(KeyBytes key) {
+        byte[] v = filling.get(key);
+        if (v == null && writing != null) {
+            v = writing.get(key);
+        }
+        return v;
+    }
+
+    private void buffer(byte[] key, byte[] value) {
+        checkHealthy();
+        if (bufferBytes == 0) {
+            if (value == DELETED) {
+                store.delete(key);
+            } else {
+                store.put(key, value);
+            }
+            return;
+        }
+        // Copies: the caller may reuse its arrays once this returns.
+        byte[] old = filling.put(new KeyBytes(key.clone()), value == DELETED ? DELETED : value.clone());
+        fillingBytes += old == null ? key.length + value.length + ENTRY_OVERHEAD : value.length - old.length;
+        if (fillingBytes >= bufferBytes) {
+            handOver();
+        }
+    }
+
+    /** Gives the full buffer to a background writer, after the previous one is written. */
+    private void handOver() {
+        awaitWriting();
+        Map<KeyBytes, byte[]> batch = filling;
+        filling = new HashMap<>();
+        fillingBytes = 0;
+        writing = batch;
+        written = CompletableFuture.runAsync(() -> write(batch), WRITERS);
+    }
+
+    private void awaitWriting() {
+        try {
+            written.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StoreUnavailableException("interrupted while lineage " + store.lineage()
+                    + "'s buffered writes were being written");
+        } catch (ExecutionException e) {
+            failure = asRuntime(e.getCause());
+            throw failure;
+        } finally {
+            if (written.isDone()) {
+                writing = null;
+            }
+        }
+    }
+
+    private void write(Map<KeyBytes, byte[]> batch) {
+        List<KvEntry> entries = new ArrayList<>(batch.size());
+        batch.forEach((k, v) -> entries.add(new KvEntry(k.bytes(), v == DELETED ? null : v)));
+        store.putAll(entries);
+    }
+
+    private void checkHealthy() {
+        if (failure != null) {
+            throw rethrown(failure);
+        }
+    }
+
+    /** The earlier failure again, as the same kind of exception, so that callers can tell a full pool. */
+    private RuntimeException rethrown(RuntimeException cause) {
+        String message = "an earlier write of lineage " + store.lineage() + " failed (" + cause.getMessage()
+                + "); the task must restore from its last checkpoint";
+        RuntimeException again;
+        if (cause instanceof SpaceExhaustedException) {
+            again = new SpaceExhaustedException(message);
+        } else if (cause instanceof StoreUnavailableException) {
+            again = new StoreUnavailableException(message);
+        } else {
+            again = new IllegalStateException(message);
+        }
+        again.initCause(cause);
+        return again;
+    }
+
+    private static RuntimeException asRuntime(Throwable t) {
+        return t instanceof RuntimeException r ? r : new IllegalStateException(t);
+    }
+
+    @Override
+    public String toString() {
+        return "write-behind (" + bufferBytes + " bytes) over " + store;
+    }
+}
