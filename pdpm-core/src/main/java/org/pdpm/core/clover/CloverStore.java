@@ -6,11 +6,14 @@ import java.nio.ByteOrder;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -704,8 +707,9 @@ public final class CloverStore implements LineageStore {
     }
 
     /**
-     * Overwrites of keys with a warm cursor share two round trips for the whole batch: the new
-     * versions are written to every replica in one, and linked with one CAS each in the next.
+     * Overwrites of keys with a warm cursor share two round trips for the whole batch (three at
+     * R > 1): the new versions are written to every replica in one, linked with one CAS each on
+     * their primaries in the next, and those links copied to the backups in a third.
      * Anything else (new keys, deletes, a CAS that lost a race, a failed node) takes the path of a
      * single PUT. Each key is atomic on its own, as a PUT is.
      */
@@ -842,6 +846,7 @@ public final class CloverStore implements LineageStore {
             rt.post(nodes.connection(n), byNode.get(n));
         }
         List<RoundTrip.Outcome> outcomes = rt.awaitEach();
+        List<Staged> linked = new ArrayList<>();
         List<Staged> unlinked = new ArrayList<>();
         for (int i = 0; i < posted.size(); i++) {
             List<Staged> mine = order.get(posted.get(i));
@@ -852,20 +857,67 @@ public final class CloverStore implements LineageStore {
                 continue;
             }
             for (Staged s : mine) {
-                boolean linked = o.result().swapped(s.cas) || o.result().oldValue(s.cas) == s.mine.pointer;
-                boolean backups = linked && layout.replication() > 1;
-                if (!linked || (backups && !linkBackups(s.tail.pointer(), EntryLayout.openMarker(s.tail.versionId()),
-                        s.mine.pointer, op))) {
+                if (o.result().swapped(s.cas) || o.result().oldValue(s.cas) == s.mine.pointer) {
+                    linked.add(s);
+                } else {
                     unlinked.add(s);
-                    continue;
-                }
-                cursors.put(s.key, s.mine.cursor());
-                if (s.mine.seq() % retireEvery == 0) {
-                    retire(s.key, s.tail.pointer(), s.mine);
                 }
             }
         }
+        if (layout.replication() > 1) {
+            unlinked.addAll(linkAllBackups(linked, op));
+        }
+        for (Staged s : linked) {
+            cursors.put(s.key, s.mine.cursor());
+            if (s.mine.seq() % retireEvery == 0) {
+                retire(s.key, s.tail.pointer(), s.mine);
+            }
+        }
         return unlinked;
+    }
+
+    /**
+     * Copies the links committed on the primaries to the backups in service, with the same CAS as
+     * {@link #linkBackups}, all in one round trip. Removes from {@code linked}, and returns, those
+     * whose backups failed or disagreed: the single path settles each of them.
+     */
+    private List<Staged> linkAllBackups(List<Staged> linked, TrafficCounter op) {
+        Map<Integer, Batch> byNode = new HashMap<>();
+        Map<Integer, List<Staged>> order = new HashMap<>();
+        for (Staged s : linked) {
+            List<Integer> replicas = inService(Pointer.group(s.tail.pointer()));
+            long word = Pointer.offset(s.tail.pointer()) + EntryLayout.NEXT_OFFSET;
+            for (int n : replicas.subList(1, replicas.size())) {
+                Batch b = byNode.computeIfAbsent(n, x -> new Batch(2 * linked.size()));
+                b.compareAndSwap(nodes.region(n), word, EntryLayout.openMarker(s.tail.versionId()), s.mine.pointer);
+                b.flush(nodes.region(n), word, 8);
+                order.computeIfAbsent(n, x -> new ArrayList<>()).add(s);
+            }
+        }
+        RoundTrip rt = RoundTrip.on(op);
+        List<Integer> posted = new ArrayList<>(byNode.keySet());
+        for (int n : posted) {
+            rt.post(nodes.connection(n), byNode.get(n));
+        }
+        List<RoundTrip.Outcome> outcomes = rt.awaitEach();
+        Set<Staged> unsettled = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (int i = 0; i < posted.size(); i++) {
+            RoundTrip.Outcome o = outcomes.get(i);
+            List<Staged> mine = order.get(posted.get(i));
+            if (!o.succeeded()) {
+                lost(posted.get(i), o.failure());
+                unsettled.addAll(mine);
+                continue;
+            }
+            for (int j = 0; j < mine.size(); j++) {
+                long old = o.result().oldValue(2 * j);
+                if (!o.result().swapped(2 * j) && old != mine.get(j).mine.pointer && !EntryLayout.isUnlinked(old)) {
+                    unsettled.add(mine.get(j));
+                }
+            }
+        }
+        linked.removeIf(unsettled::contains);
+        return new ArrayList<>(unsettled);
     }
 
     private void write(KeyBytes key, byte[] value, boolean tombstone, TrafficCounter op) {
