@@ -75,6 +75,45 @@ class CloverCrashPointTest {
         }
     }
 
+    /** A batch of overwrites of two keys (putAll's shared round trips): each key alone is old or new. */
+    @ParameterizedTest(name = "R={0} power loss {1} racing {2}")
+    @MethodSource("cases")
+    void everyCrashPointOfABatchedOverwriteLeavesEachKeyOldOrNew(int replication, Loss loss, boolean racing) {
+        byte[] newL = b("the bystander's new value");
+        List<KvEntry> batch = List.of(new KvEntry(K, NEW), new KvEntry(L, newL));
+        long verbs = countVerbs(replication, w -> w.writer.putAll(batch), World::writerClient);
+        assertThat(verbs).as("verbs of a batch of two overwrites").isEqualTo(replication == 1 ? 8 : 16);
+        for (long k = 0; k <= verbs; k++) {
+            World w = new World(replication, 3000 + k);
+            w.writerClient.crashAfterVerbs(w.writerClient.verbsPosted() + k);
+            boolean acknowledged = attempt(() -> w.writer.putAll(batch));
+            assertThat(acknowledged).as("k=%d", k).isEqualTo(k == verbs);
+            if (racing) {
+                w.racer.put(K, RACER);
+            }
+            w.recover(loss);
+            String where = "R=" + replication + " loss=" + loss + " racing=" + racing + " k=" + k;
+            byte[] nowK = w.reader.get(K);
+            byte[] nowL = w.reader.get(L);
+            if (racing) {
+                assertThat(nowK).as(where).isEqualTo(RACER);
+            } else if (acknowledged) {
+                assertThat(nowK).as(where).isEqualTo(NEW);
+            } else {
+                assertThat(nowK).as(where).isIn(OLD, NEW);
+            }
+            if (acknowledged) {
+                assertThat(nowL).as(where).isEqualTo(newL);
+            } else {
+                assertThat(nowL).as(where).isIn(OTHER, newL);
+            }
+            byte[] after = b("written after recovery");
+            w.reader.putAll(List.of(new KvEntry(K, after), new KvEntry(L, after)));
+            assertThat(w.reader.get(K)).as(where).isEqualTo(after);
+            assertThat(w.reader.get(L)).as(where).isEqualTo(after);
+        }
+    }
+
     @ParameterizedTest(name = "R={0} power loss {1}")
     @MethodSource("metadataCases")
     void everyCrashPointOfTheMetadataServersCreateLeavesTheKeyAbsentOrWhole(int replication, Loss loss) {
