@@ -39,7 +39,7 @@ public final class PinFileSystemFactory implements FileSystemFactory {
             return open;
         }
         PoolSpec spec = PoolSpec.from(config);
-        if (spec.embedded() || !spec.metadataServer().toString().equals(id)) {
+        if (spec.embedded() || !spec.remoteId().equals(id)) {
             return null;
         }
         return StatePools.get(spec);

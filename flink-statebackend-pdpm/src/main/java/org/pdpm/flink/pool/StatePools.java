@@ -4,9 +4,17 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import org.pdpm.core.api.ConditionalKvStore;
+import org.pdpm.core.api.KvLimits;
+import org.pdpm.core.central.CentralStore;
+import org.pdpm.core.central.Coordinator;
 import org.pdpm.core.clover.MetadataServer;
+import org.pdpm.core.direct.DirectStore;
+import org.pdpm.core.lineage.StoreLineages;
+import org.pdpm.core.rpc.RemoteCoordinator;
 import org.pdpm.core.rpc.RemoteMetadataService;
 import org.pdpm.flink.PdpmOptions.FabricType;
+import org.pdpm.flink.PdpmOptions.StoreSystem;
 import org.pdpm.rdma.api.Fabric;
 import org.pdpm.rdma.api.NodeAddress;
 import org.pdpm.rdma.disni.DisniFabric;
@@ -54,20 +62,60 @@ public final class StatePools {
         return id.startsWith(EMBEDDED_PREFIX);
     }
 
+    /** Largest Flink key (key group, state, key, namespace and user key) on Direct and Central. */
+    static final int STORE_LINEAGE_KEY_BYTES = 256;
+    /** Largest serialized Flink value on Direct and Central, whose slots are all this size. */
+    static final int STORE_LINEAGE_VALUE_BYTES = 4096;
+    private static final KvLimits STORE_LINEAGE_LIMITS = new KvLimits(
+            StoreLineages.storeKeyBytesFor(STORE_LINEAGE_KEY_BYTES),
+            StoreLineages.storeValueBytesFor(STORE_LINEAGE_VALUE_BYTES));
+
     private static StatePool openEmbedded(PoolSpec spec) {
         LocalFabric fabric = new LocalFabric();
         List<NodeAddress> nodes = new ArrayList<>();
         for (int i = 0; i < spec.replication(); i++) {
             nodes.add(fabric.addNode(spec.localNodeBytes()));
         }
+        String id = EMBEDDED_PREFIX + Long.toHexString(ProcessHandle.current().pid()) + "-" + BY_SPEC.size();
+        LOG.info("pdpm: state lives in an embedded pool inside this JVM ({}); it serves single-process runs only"
+                + " and is gone when the process ends. Configure state.backend.pdpm.memory-nodes for a cluster.", spec);
+        try {
+            return switch (spec.system()) {
+                case CLOVER -> embeddedClover(spec, id, fabric, nodes);
+                case DIRECT -> storeLineagePool(id, spec, direct(fabric, nodes, spec.replication()), fabric);
+                case CENTRAL -> {
+                    Coordinator coordinator = Coordinator.open(fabric, nodes,
+                            Coordinator.Options.forLimits(spec.replication(), STORE_LINEAGE_LIMITS));
+                    yield storeLineagePool(id, spec, CentralStore.builder().coordinator(coordinator).open(), () -> {
+                        coordinator.close();
+                        fabric.close();
+                    });
+                }
+            };
+        } catch (RuntimeException e) {
+            fabric.close();
+            throw e;
+        }
+    }
+
+    private static DirectStore direct(Fabric fabric, List<NodeAddress> nodes, int replication) {
+        return DirectStore.builder().fabric(fabric).memoryNodes(nodes).replication(replication)
+                .limits(STORE_LINEAGE_LIMITS).open();
+    }
+
+    private static StatePool storeLineagePool(String id, PoolSpec spec, ConditionalKvStore store, AutoCloseable rest) {
+        return new StoreLineagePool(id, spec.toString(), StoreLineages.over(store), () -> {
+            store.close();
+            rest.close();
+        });
+    }
+
+    private static StatePool embeddedClover(PoolSpec spec, String id, LocalFabric fabric, List<NodeAddress> nodes) {
         // A quarter of each node for the metadata log: Flink state is many small entries, so the pool
         // runs out of key slots long before data space with Clover's default of an eighth.
         long logBytes = spec.localNodeBytes() / 4 / 4096 * 4096;
         MetadataServer server = MetadataServer.open(fabric, nodes,
                 new MetadataServer.Options(spec.replication(), logBytes, MetadataServer.Options.AUTO, 1 << 20, 1_000));
-        String id = EMBEDDED_PREFIX + Long.toHexString(ProcessHandle.current().pid()) + "-" + BY_SPEC.size();
-        LOG.info("pdpm: state lives in an embedded pool inside this JVM ({}); it serves single-process runs only"
-                + " and is gone when the process ends. Configure state.backend.pdpm.memory-nodes for a cluster.", spec);
         return new CloverPool(id, fabric, nodes, server, () -> {
             server.close();
             fabric.close();
@@ -75,22 +123,32 @@ public final class StatePools {
     }
 
     private static StatePool openRemote(PoolSpec spec) {
+        LOG.info("pdpm: state lives in {}", spec);
+        if (spec.system() == StoreSystem.CENTRAL) {
+            // Central's clients reach only the coordinator, which alone touches the memory nodes.
+            RemoteCoordinator coordinator = new RemoteCoordinator(spec.coordinator(),
+                    RemoteCoordinator.Options.withSecret(spec.secret()));
+            return storeLineagePool(spec.remoteId(), spec, CentralStore.builder().coordinator(coordinator).open(),
+                    coordinator::close);
+        }
         Fabric fabric = spec.fabric() == FabricType.DISNI
                 ? new DisniFabric()
                 : new TcpFabric(TcpFabric.Options.withSecret(spec.secret()));
-        RemoteMetadataService metadata;
         try {
-            metadata = new RemoteMetadataService(spec.metadataServer(),
+            if (spec.system() == StoreSystem.DIRECT) {
+                return storeLineagePool(spec.remoteId(), spec, direct(fabric, spec.memoryNodes(), spec.replication()),
+                        fabric);
+            }
+            RemoteMetadataService metadata = new RemoteMetadataService(spec.metadataServer(),
                     RemoteMetadataService.Options.withSecret(spec.secret()));
+            return new CloverPool(spec.remoteId(), fabric, spec.memoryNodes(), metadata, () -> {
+                metadata.close();
+                fabric.close();
+            });
         } catch (RuntimeException e) {
             fabric.close();
             throw e;
         }
-        LOG.info("pdpm: state lives in {}", spec);
-        return new CloverPool(spec.metadataServer().toString(), fabric, spec.memoryNodes(), metadata, () -> {
-            metadata.close();
-            fabric.close();
-        });
     }
 
     /** Closes every pool of this process (tests); later calls open them anew. */

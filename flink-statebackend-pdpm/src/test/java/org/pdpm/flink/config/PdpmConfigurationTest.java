@@ -65,6 +65,31 @@ class PdpmConfigurationTest {
     }
 
     @Test
+    void directNeedsOnlyItsMemoryNodesAndCentralOnlyItsCoordinator() {
+        Configuration direct = new Configuration();
+        direct.setString("state.backend.pdpm.system", "direct");
+        direct.setString("state.backend.pdpm.memory-nodes", "a:1;b:2");
+        direct.setString("state.backend.pdpm.secret-file", writeSecret());
+        PoolSpec d = PoolSpec.from(direct);
+        assertThat(d.embedded()).isFalse();
+        assertThat(d.remoteId()).isEqualTo("a:1");
+        assertThat(d.replication()).isEqualTo(2);
+
+        Configuration central = new Configuration();
+        central.setString("state.backend.pdpm.system", "central");
+        central.setString("state.backend.pdpm.coordinator", "co:7200");
+        central.setString("state.backend.pdpm.secret-file", writeSecret());
+        PoolSpec c = PoolSpec.from(central);
+        assertThat(c.embedded()).isFalse();
+        assertThat(c.fabric()).isEqualTo(PdpmOptions.FabricType.TCP);
+        assertThat(c.remoteId()).isEqualTo("co:7200");
+
+        Configuration embedded = new Configuration();
+        embedded.setString("state.backend.pdpm.system", "central");
+        assertThat(PoolSpec.from(embedded).embedded()).isTrue();
+    }
+
+    @Test
     void flinkListSyntaxWorksToo() {
         Configuration config = new Configuration();
         config.setString("state.backend.pdpm.memory-nodes", "a:1;b:2;c:3");
@@ -81,7 +106,19 @@ class PdpmConfigurationTest {
         assertFails("state.backend.pdpm.timer-service", "disk", "state.backend.pdpm.timer-service");
         assertFails("state.backend.pdpm.fabric", "tcp", "state.backend.pdpm.memory-nodes");
         assertFails("state.backend.pdpm.local.size", "1mb", "state.backend.pdpm.local.size");
-        assertFails("state.backend.pdpm.system", "direct", "state.backend.pdpm.system");
+        assertFails("state.backend.pdpm.write-buffer", "lots", "state.backend.pdpm.write-buffer");
+
+        Configuration centralWithNodes = new Configuration();
+        centralWithNodes.setString("state.backend.pdpm.system", "central");
+        centralWithNodes.setString("state.backend.pdpm.memory-nodes", "a:1");
+        assertThatThrownBy(() -> PoolSpec.from(centralWithNodes)).isInstanceOf(IllegalConfigurationException.class)
+                .hasMessageContaining("state.backend.pdpm.coordinator");
+
+        Configuration centralNoSecret = new Configuration();
+        centralNoSecret.setString("state.backend.pdpm.system", "central");
+        centralNoSecret.setString("state.backend.pdpm.coordinator", "co:7200");
+        assertThatThrownBy(() -> PoolSpec.from(centralNoSecret)).isInstanceOf(IllegalConfigurationException.class)
+                .hasMessageContaining("state.backend.pdpm.secret-file");
 
         Configuration noServer = new Configuration();
         noServer.setString("state.backend.pdpm.memory-nodes", "a:1");

@@ -17,8 +17,9 @@ import org.pdpm.flink.PdpmStateBackend;
 
 /**
  * Flink's own conformance suite for keyed state backends (StateBackendTestBase, flink-runtime 2.3.0
- * tests jar) on the pdpm backend over Clover on the embedded local pool, with timers in the store.
- * Budget: about a minute on 2 cores.
+ * tests jar) on the pdpm backend on the embedded local pool, with timers in the store: over Clover,
+ * and over pDPM-Direct and pDPM-Central with their copy-on-write lineages. Budget: about a minute
+ * per store on 2 cores.
  */
 @ExtendWith(ParameterizedTestExtension.class)
 public class PdpmStateBackendTest extends StateBackendTestBase<PdpmStateBackend> {
@@ -33,17 +34,24 @@ public class PdpmStateBackendTest extends StateBackendTestBase<PdpmStateBackend>
     }
 
 
-    @Parameter
+    @Parameter(0)
+    public PdpmOptions.StoreSystem system;
+
+    @Parameter(1)
     public PdpmOptions.TimerService timers;
 
-    @Parameters(name = "timers in {0}")
-    public static List<Object[]> timerServices() {
-        return List.<Object[]>of(new Object[] {PdpmOptions.TimerService.STORE});
+    @Parameters(name = "{0}, timers in {1}")
+    public static List<Object[]> storesAndTimerServices() {
+        return List.<Object[]>of(
+                new Object[] {PdpmOptions.StoreSystem.CLOVER, PdpmOptions.TimerService.STORE},
+                new Object[] {PdpmOptions.StoreSystem.DIRECT, PdpmOptions.TimerService.STORE},
+                new Object[] {PdpmOptions.StoreSystem.CENTRAL, PdpmOptions.TimerService.STORE});
     }
 
     @Override
     protected ConfigurableStateBackend getStateBackend() {
         Configuration config = new Configuration();
+        config.set(PdpmOptions.SYSTEM, system);
         config.set(PdpmOptions.TIMER_SERVICE, timers);
         return new PdpmStateBackend().configure(config, getClass().getClassLoader());
     }

@@ -53,9 +53,9 @@ final class CentralDeployment implements StoreDeployment {
         if (plan.replication() < 1 || plan.replication() > 3) {
             throw new IllegalArgumentException("replication=" + plan.replication() + " must be 1..3");
         }
-        int slotBytes = (32 + KeySpace.KEY_BYTES + plan.valueBytes() + 7) / 8 * 8;
+        int slotBytes = (32 + plan.keyBytes() + plan.valueBytes() + 7) / 8 * 8;
         Coordinator.Options options = new Coordinator.Options(plan.replication(), Math.max(64, slotBytes),
-                KeySpace.KEY_BYTES, LOG_ENTRIES);
+                plan.keyBytes(), LOG_ENTRIES);
         long slots = (long) Math.ceil(plan.keys() * SLOT_FACTOR) + 1024;
         long nodeBytes = 4096 + (long) (LOG_ENTRIES + slots) * options.slotBytes();
 

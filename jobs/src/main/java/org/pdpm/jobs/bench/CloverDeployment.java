@@ -59,7 +59,7 @@ final class CloverDeployment implements StoreDeployment {
         if (plan.replication() < 1 || plan.replication() > 3) {
             throw new IllegalArgumentException("replication=" + plan.replication() + " must be 1..3");
         }
-        int entryBytes = EntryLayout.entryBytes(KeySpace.KEY_BYTES, plan.valueBytes());
+        int entryBytes = EntryLayout.entryBytes(plan.keyBytes(), plan.valueBytes());
         int blockBytes = Math.max(MIN_BLOCK_BYTES, Integer.highestOneBit(entryBytes * 4 - 1) << 1);
         MetadataServer.Options options = MetadataServer.Options.forKeys(plan.replication(), plan.keys(), blockBytes,
                 GRACE_MILLIS);
@@ -95,7 +95,7 @@ final class CloverDeployment implements StoreDeployment {
             }
             d = new CloverDeployment(fabric, nodes, children, MetadataServer.open(fabric, nodes, options),
                     plan.replication());
-            KvLimits limits = new KvLimits(KeySpace.KEY_BYTES, plan.valueBytes());
+            KvLimits limits = new KvLimits(plan.keyBytes(), plan.valueBytes());
             for (int i = 0; i < plan.clients(); i++) {
                 d.clients.add(CloverStore.builder().fabric(fabric).memoryNodes(nodes).metadata(d.metadata)
                         .limits(limits).open());

@@ -48,7 +48,7 @@ final class DirectDeployment implements StoreDeployment {
         if (plan.replication() < 1 || plan.replication() > 3) {
             throw new IllegalArgumentException("replication=" + plan.replication() + " must be 1..3");
         }
-        KvLimits limits = new KvLimits(KeySpace.KEY_BYTES, plan.valueBytes());
+        KvLimits limits = new KvLimits(plan.keyBytes(), plan.valueBytes());
         long slots = Math.max(64, SLOTS_PER_KEY * plan.keys());
         long nodeBytes = DirectStore.regionBytesFor(plan.replication(), plan.replication(), limits, slots);
         List<ChildMemoryNode> children = new ArrayList<>();

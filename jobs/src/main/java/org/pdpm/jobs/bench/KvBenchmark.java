@@ -172,6 +172,8 @@ public final class KvBenchmark {
             m.put("warmup_seconds", preparation.warmupSeconds());
             m.put("seed", settings.seed());
             m.put("machine", machine);
+            // What else the deployment reports (the lineage wrapper's checkpoints, say).
+            deployment.forEach(m::putIfAbsent);
             return m;
         }
 
@@ -215,6 +217,7 @@ public final class KvBenchmark {
             });
         }
         runAll(loaders, "load");
+        deployment.loaded();
         long loaded = System.nanoTime();
         List<Callable<Void>> warmers = new ArrayList<>();
         for (KvStore store : deployment.stores()) {

@@ -30,7 +30,7 @@ final class RocksDbDeployment implements StoreDeployment {
         Path directory = Files.createTempDirectory("pdpm-bench-rocksdb-");
         try {
             RocksDbKvStore store = RocksDbKvStore.builder().path(directory)
-                    .limits(new KvLimits(KeySpace.KEY_BYTES, plan.valueBytes())).open();
+                    .limits(new KvLimits(plan.keyBytes(), plan.valueBytes())).open();
             return new RocksDbDeployment(directory, store);
         } catch (RuntimeException e) {
             ChildMemoryNode.deleteTree(directory);

@@ -18,12 +18,13 @@ public interface StoreDeployment extends AutoCloseable {
      * @param fabric           where the memory nodes live (stores off the fabric ignore it)
      * @param replication      copies of every value (stores without replication ignore it)
      * @param clients          clients the benchmark will ask for, one per thread at most
-     * @param keys             keys the load phase writes
-     * @param valueBytes       size of every value
+     * @param keys             keys the load phase writes (records the store must have room for)
+     * @param keyBytes         size of every key the store sees
+     * @param valueBytes       size of every value the store sees
      * @param runPuts          PUTs the run phases will make, or 0 when unknown (timed runs)
      * @param pdpmMainClass    main class of the {@code pdpm} command, to start child processes with
      */
-    record Plan(FabricKind fabric, int replication, int clients, long keys, int valueBytes, long runPuts,
+    record Plan(FabricKind fabric, int replication, int clients, long keys, int keyBytes, int valueBytes, long runPuts,
                 String pdpmMainClass) {
         public Plan {
             if (clients < 1) {
@@ -32,8 +33,17 @@ public interface StoreDeployment extends AutoCloseable {
             if (keys < 1) {
                 throw new IllegalArgumentException("keys=" + keys + " must be positive");
             }
+            if (keyBytes < 1) {
+                throw new IllegalArgumentException("keyBytes=" + keyBytes + " must be positive");
+            }
         }
     }
+
+    /**
+     * Called once the load phase has written every key, before the warm-up: a deployment whose
+     * clients change after loading (the lineage wrapper forks its threads' lineages here) does so.
+     */
+    default void loaded() {}
 
     /** The store benchmark thread {@code thread} (0-based, below {@link Plan#clients()}) uses. */
     KvStore client(int thread);

@@ -12,8 +12,10 @@ import java.util.concurrent.TimeUnit;
 import org.pdpm.jobs.bench.FabricKind;
 import org.pdpm.jobs.bench.Json;
 import org.pdpm.jobs.bench.KeyChooser;
+import org.pdpm.jobs.bench.KeySpace;
 import org.pdpm.jobs.bench.KvBenchmark;
 import org.pdpm.jobs.bench.KvResultTable;
+import org.pdpm.jobs.bench.LineageDeployment;
 import org.pdpm.jobs.bench.MachineInfo;
 import org.pdpm.jobs.bench.StoreDeployment;
 import org.pdpm.jobs.bench.SystemKind;
@@ -117,6 +119,13 @@ final class BenchKvCommand implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE}).")
     private int replication;
 
+    @Option(names = "--lineage", defaultValue = "0", paramLabel = "OPS",
+            description = "Also run direct and central through lineages (as system direct+lineage, central+lineage), "
+                    + "beside the plain store: each thread writes its own lineage forked from the loaded one and "
+                    + "checkpoints (pin, advance the epoch, release the checkpoint before) every OPS of its "
+                    + "operations; 0 runs the plain stores only (default: ${DEFAULT-VALUE}).")
+    private int lineageCheckpointOps;
+
     @Mixin
     private JsonLinesOutput output;
 
@@ -131,7 +140,7 @@ final class BenchKvCommand implements Callable<Integer> {
         int maxThreads = threadCounts.stream().mapToInt(Integer::intValue).max().orElseThrow();
         long runPuts = settings.durationNanos() > 0 ? 0
                 : (long) Math.ceil(ops * workload.updateFraction()) * threadCounts.size();
-        StoreDeployment.Plan plan = new StoreDeployment.Plan(fabric, replication, maxThreads, keys, valueBytes,
+        StoreDeployment.Plan plan = new StoreDeployment.Plan(fabric, replication, maxThreads, keys, KeySpace.KEY_BYTES, valueBytes,
                 runPuts, PdpmCommand.class.getName());
         Map<String, Object> machine = MachineInfo.describe();
         PrintWriter out = spec.commandLine().getOut();
@@ -141,14 +150,13 @@ final class BenchKvCommand implements Callable<Integer> {
         for (SystemKind system : new LinkedHashSet<>(systems)) {
             LOG.info("starting {} for {} keys of {} bytes", system.label(), keys, valueBytes);
             try (StoreDeployment deployment = system.deploy(plan)) {
-                KvBenchmark.Preparation preparation = benchmark.prepare(deployment, maxThreads);
-                LOG.info("{}: loaded in {} s, warmed up in {} s", system.label(), preparation.loadSeconds(),
-                        preparation.warmupSeconds());
-                for (int t : threadCounts) {
-                    KvBenchmark.Result result = benchmark.run(system.label(), deployment, t, preparation);
-                    String line = Json.write(result.toJson(settings, machine));
-                    output.emit(out, line);
-                    results.add(result);
+                measure(system.label(), deployment, benchmark, threadCounts, maxThreads, settings, machine, out, results);
+            }
+            if (lineageCheckpointOps > 0 && (system == SystemKind.DIRECT || system == SystemKind.CENTRAL)) {
+                String label = system.label() + "+lineage";
+                LOG.info("starting {}, a checkpoint every {} operations of a thread", label, lineageCheckpointOps);
+                try (StoreDeployment deployment = LineageDeployment.start(system, plan, lineageCheckpointOps)) {
+                    measure(label, deployment, benchmark, threadCounts, maxThreads, settings, machine, out, results);
                 }
             }
         }
@@ -159,6 +167,18 @@ final class BenchKvCommand implements Callable<Integer> {
                     + settings.chooser().distribution() + ", " + valueBytes + " B values", results);
         }
         return 0;
+    }
+
+    private void measure(String label, StoreDeployment deployment, KvBenchmark benchmark, List<Integer> threadCounts,
+                         int maxThreads, KvBenchmark.Settings settings, Map<String, Object> machine, PrintWriter out,
+                         List<KvBenchmark.Result> results) throws IOException {
+        KvBenchmark.Preparation preparation = benchmark.prepare(deployment, maxThreads);
+        LOG.info("{}: loaded in {} s, warmed up in {} s", label, preparation.loadSeconds(), preparation.warmupSeconds());
+        for (int t : threadCounts) {
+            KvBenchmark.Result result = benchmark.run(label, deployment, t, preparation);
+            output.emit(out, Json.write(result.toJson(settings, machine)));
+            results.add(result);
+        }
     }
 
     private KvBenchmark.Settings settings() {
@@ -172,6 +192,9 @@ final class BenchKvCommand implements Callable<Integer> {
         require(inFlight >= 1 && inFlight <= KvBenchmark.MAX_IN_FLIGHT,
                 "--in-flight=" + inFlight + " must be 1.." + KvBenchmark.MAX_IN_FLIGHT);
         require(replication >= 1 && replication <= 3, "--replication=" + replication + " must be 1..3");
+        require(lineageCheckpointOps >= 0, "--lineage=" + lineageCheckpointOps + " must not be negative");
+        require(lineageCheckpointOps == 0 || systems.contains(SystemKind.DIRECT) || systems.contains(SystemKind.CENTRAL),
+                "--lineage=" + lineageCheckpointOps + " needs --system direct or central");
         require(uniform || (theta > 0 && theta < 1), "--zipf=" + theta + " must be in (0, 1)");
         KeyChooser chooser;
         try {

@@ -187,7 +187,7 @@ class BenchKvCommandTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"--fabric=disni", "--zipf=1.5", "--workload=d", "--threads=0", "--keys=1",
-        "--replication=4", "--value-size=0", "--system=nosuch"})
+        "--replication=4", "--value-size=0", "--system=nosuch", "--lineage=-1", "--lineage=5"})
     void badArgumentsAreUsageErrors(String bad) {
         PdpmCommandTest.Run run = PdpmCommandTest.pdpm("bench", "kv", "--system", "clover", bad);
 
@@ -203,7 +203,7 @@ class BenchKvCommandTest {
         assertThat(run.exitCode()).isZero();
         assertThat(run.out()).contains("--system", "--fabric", "--workload", "--keys", "--ops", "--duration-ms",
                 "--value-size", "--threads", "--in-flight", "--zipf", "--uniform", "--seed", "--replication", "--out",
-                "--chart");
+                "--chart", "--lineage");
     }
 
     private static double roundTrips(String json, String op) {

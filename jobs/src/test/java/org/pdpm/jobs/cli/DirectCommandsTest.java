@@ -63,6 +63,25 @@ class DirectCommandsTest {
         assertThat(roundTrips(line, "put")).isBetween(4.0, 4.5);
     }
 
+    /** Plain and lineage-wrapped Direct side by side: the wrapper's GETs read through a fork, its PUTs may preserve. */
+    @Test
+    void benchKvWithLineageRunsThePlainStoreAndTheWrappedOneSideBySide() {
+        PdpmCommandTest.Run run = PdpmCommandTest.pdpm("bench", "kv", "--system", "direct", "--fabric", "local",
+                "--keys", "2000", "--ops", "4000", "--threads", "1", "--seed", "7", "--lineage", "500");
+
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        List<String> lines = run.out().lines().toList();
+        assertThat(lines).hasSize(2);
+        assertThat(lines.get(0)).contains("\"system\":\"direct\"");
+        String wrapped = lines.get(1);
+        assertThat(wrapped).contains("\"system\":\"direct+lineage\"", "\"lineage_checkpoint_every_ops\":500",
+                "\"lineage_checkpoints\":8");
+        assertThat(roundTrips(wrapped, "get")).isBetween(1.0, 3.0);
+        assertThat(roundTrips(wrapped, "put")).as("a read before the first write of a key in an epoch, then the put")
+                .isGreaterThan(4.5);
+        assertThat(run.err()).contains("direct+lineage/1");
+    }
+
     private static PdpmCommandTest.Run kv(String[] common, String... args) {
         String[] all = new String[1 + args.length + common.length];
         all[0] = "kv";

@@ -6,11 +6,11 @@ import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
+import org.pdpm.core.api.ConditionalKvStore;
 import org.pdpm.core.api.KvCursor;
 import org.pdpm.core.api.KvEntry;
 import org.pdpm.core.api.KvLimits;
 import org.pdpm.core.api.KvStats;
-import org.pdpm.core.api.KvStore;
 import org.pdpm.core.api.StoreUnavailableException;
 import org.pdpm.rdma.api.FabricException;
 
@@ -28,7 +28,7 @@ import org.pdpm.rdma.api.FabricException;
  * share one coordinator. Closing the client leaves the coordinator (and its connection) to whoever
  * opened it.
  */
-public final class CentralStore implements KvStore {
+public final class CentralStore implements ConditionalKvStore {
 
     private final CoordinatorService coordinator;
     private final KvLimits limits;
@@ -100,12 +100,24 @@ public final class CentralStore implements KvStore {
         count(deleteRoundTrips, c);
     }
 
+    /** One request; the coordinator checks and writes under the key's lock. */
+    @Override
+    public boolean putIfAbsent(byte[] key, byte[] value) {
+        limits.checkKey(key);
+        limits.checkValue(value);
+        checkOpen();
+        CoordinatorService.Written w = call(() -> coordinator.putIfAbsent(key, value), "put an absent key");
+        puts.increment();
+        count(putRoundTrips, w.cost());
+        return w.written();
+    }
+
     @Override
     public List<byte[]> getAll(List<byte[]> keys) {
         for (byte[] k : keys) {
             limits.checkKey(k);
         }
-        return KvStore.super.getAll(keys);
+        return ConditionalKvStore.super.getAll(keys);
     }
 
     @Override
@@ -116,7 +128,7 @@ public final class CentralStore implements KvStore {
                 limits.checkValue(e.value());
             }
         }
-        KvStore.super.putAll(entries);
+        ConditionalKvStore.super.putAll(entries);
     }
 
     private void count(LongAdder roundTrips, CoordinatorService.Cost c) {

@@ -119,6 +119,12 @@ public final class Coordinator implements CoordinatorService, AutoCloseable {
         public static Options defaults(int replication) {
             return new Options(replication, 2048, 512, 64);
         }
+
+        /** Options whose slots hold any key and value within {@code limits}. */
+        public static Options forLimits(int replication, KvLimits limits) {
+            int slot = (CentralLayout.RECORD_HEADER_BYTES + limits.maxKeyBytes() + limits.maxValueBytes() + 7) / 8 * 8;
+            return new Options(replication, slot, limits.maxKeyBytes(), defaults(replication).logEntries());
+        }
     }
 
     /** A key in the index. Fields change under the key's write lock; unlocked scans re-check them. */
@@ -517,6 +523,13 @@ public final class Coordinator implements CoordinatorService, AutoCloseable {
         return cost(op);
     }
 
+    @Override
+    public Written putIfAbsent(byte[] key, byte[] value) {
+        TrafficCounter op = new TrafficCounter();
+        boolean written = put(key, value, true, op);
+        return new Written(written, cost(op));
+    }
+
     private static Cost cost(TrafficCounter op) {
         return new Cost((int) Math.min(Integer.MAX_VALUE, op.roundTrips()), op.verbs(), op.bytes());
     }
@@ -595,6 +608,15 @@ public final class Coordinator implements CoordinatorService, AutoCloseable {
     }
 
     private void put(byte[] key, byte[] value, TrafficCounter op) {
+        put(key, value, false, op);
+    }
+
+    /**
+     * False only when {@code onlyIfAbsent} and the key holds a value. The check and the write are
+     * under the key's write lock, and the write is an ordinary logged PUT, so recovery needs nothing
+     * new: a crash leaves the key absent or holding the value, as for any PUT.
+     */
+    private boolean put(byte[] key, byte[] value, boolean onlyIfAbsent, TrafficCounter op) {
         limits.checkKey(key);
         limits.checkValue(value);
         KeyBytes k = new KeyBytes(key.clone());
@@ -602,6 +624,9 @@ public final class Coordinator implements CoordinatorService, AutoCloseable {
         lock.writeLock().lock();
         try {
             KeyState s = settled(k, op);
+            if (s != null && onlyIfAbsent) {
+                return false;
+            }
             long slot = s != null ? s.slot : allocateSlot(op);
             long seq = nextSeq.getAndIncrement();
             byte[] record = CentralLayout.encodeRecord(CentralLayout.LIVE, seq, slot, k.bytes(), value);
@@ -630,6 +655,7 @@ public final class Coordinator implements CoordinatorService, AutoCloseable {
                 s.valueLength = value.length;
                 s.seq = seq;
             }
+            return true;
         } finally {
             lock.writeLock().unlock();
         }

@@ -29,6 +29,9 @@ public interface CoordinatorService {
     /** A GET's answer: the value read from a memory node (null when the key is absent). */
     record Read(byte[] value, Cost cost) {}
 
+    /** A conditional PUT's answer: whether it wrote (false: the key already held a value). */
+    record Written(boolean written, Cost cost) {}
+
     /** Entries in key order after the page's start; {@code more} is false once the range is exhausted. */
     record Page(List<KvEntry> entries, boolean more, Cost cost) {
         public Page {
@@ -51,6 +54,9 @@ public interface CoordinatorService {
     Cost put(byte[] key, byte[] value);
 
     Cost delete(byte[] key);
+
+    /** Writes {@code value} only when {@code key} is absent, under the key's lock: linearizable. */
+    Written putIfAbsent(byte[] key, byte[] value);
 
     /**
      * Up to {@code limit} entries (1..{@link #MAX_SCAN_LIMIT}) whose keys start with {@code prefix}

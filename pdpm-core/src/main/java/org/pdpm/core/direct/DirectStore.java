@@ -17,11 +17,11 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
+import org.pdpm.core.api.ConditionalKvStore;
 import org.pdpm.core.api.KvCursor;
 import org.pdpm.core.api.KvEntry;
 import org.pdpm.core.api.KvLimits;
 import org.pdpm.core.api.KvStats;
-import org.pdpm.core.api.KvStore;
 import org.pdpm.core.api.SpaceExhaustedException;
 import org.pdpm.core.api.StoreUnavailableException;
 import org.pdpm.core.direct.DirectLayout.Record;
@@ -59,7 +59,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Membership (which nodes are out) is kept by a majority of the memory nodes ({@link Membership}).
  */
-public final class DirectStore implements KvStore {
+public final class DirectStore implements ConditionalKvStore {
 
     private static final Logger LOG = LoggerFactory.getLogger(DirectStore.class);
 
@@ -522,7 +522,26 @@ public final class DirectStore implements KvStore {
         limits.checkValue(value);
         TrafficCounter op = new TrafficCounter();
         try {
-            write(new DirectKey(key.clone()), value.clone(), op);
+            write(new DirectKey(key.clone()), value.clone(), false, op);
+        } finally {
+            puts.increment();
+            putTraffic.add(op);
+        }
+    }
+
+    /**
+     * Writes only when the key is absent: the check reads the slot under its lock (or, for a new
+     * key, under the index lock that serializes creations), so it is linearizable. Costs what a PUT
+     * costs when it writes, and a lock round trip pair when the key is present.
+     */
+    @Override
+    public boolean putIfAbsent(byte[] key, byte[] value) {
+        checkOpen();
+        limits.checkKey(key);
+        limits.checkValue(value);
+        TrafficCounter op = new TrafficCounter();
+        try {
+            return write(new DirectKey(key.clone()), value.clone(), true, op);
         } finally {
             puts.increment();
             putTraffic.add(op);
@@ -560,7 +579,8 @@ public final class DirectStore implements KvStore {
         }
     }
 
-    private void write(DirectKey k, byte[] value, TrafficCounter op) {
+    /** False only when {@code onlyIfAbsent} and the key holds a value. */
+    private boolean write(DirectKey k, byte[] value, boolean onlyIfAbsent, TrafficCounter op) {
         ensureFreshView();
         for (int attempt = 0; attempt < 64; attempt++) {
             Long slot = slots.get(k);
@@ -569,27 +589,36 @@ public final class DirectStore implements KvStore {
                 slot = f == null ? null : f.slot();
             }
             if (slot == null) {
-                create(k, value, op);
-                return;
+                return create(k, value, onlyIfAbsent, op);
             }
-            if (overwrite(k, slot, value, op)) {
-                return;
+            Overwrite outcome = overwrite(k, slot, value, onlyIfAbsent, op);
+            if (outcome != Overwrite.MOVED) {
+                return outcome == Overwrite.WRITTEN;
             }
             slots.remove(k, slot);
         }
         throw new StoreUnavailableException("the slot of a key kept moving under 64 writes");
     }
 
-    /** Writes {@code value} into the key's slot under its lock; false when the slot no longer holds the key. */
-    private boolean overwrite(DirectKey k, long slot, byte[] value, TrafficCounter op) {
+    private enum Overwrite { WRITTEN, PRESENT, MOVED }
+
+    /**
+     * Writes {@code value} into the key's slot under its lock; MOVED when the slot no longer holds
+     * the key, PRESENT (nothing written) when {@code onlyIfAbsent} and it does.
+     */
+    private Overwrite overwrite(DirectKey k, long slot, byte[] value, boolean onlyIfAbsent, TrafficCounter op) {
         Held held = acquire(k.group, layout.slotOffset(slot), layout.slotBytes(), 0, 0, op);
         Record r = current(k.group, slot, held, op);
         if (!r.holds(k.bytes)) {
             release(op, held);
-            return false;
+            return Overwrite.MOVED;
+        }
+        if (onlyIfAbsent) {
+            release(op, held);
+            return Overwrite.PRESENT;
         }
         commit(k.group, slot, RecordLayout.encode(r.seq() + 1, RecordLayout.LIVE, k.bytes, value), held, null, op);
-        return true;
+        return Overwrite.WRITTEN;
     }
 
     /** The slot's record under its lock: read with the lock, or repaired after a takeover or a torn read. */
@@ -604,12 +633,12 @@ public final class DirectStore implements KvStore {
      * dead writer's lock, say) used up most of the index lock's lease, the index lock is let go
      * before the index is touched and taken again.
      */
-    private void create(DirectKey k, byte[] value, TrafficCounter op) {
+    private boolean create(DirectKey k, byte[] value, boolean onlyIfAbsent, TrafficCounter op) {
         for (int round = 0; round < 8; round++) {
             Held indexLock = acquireIndex(op);
             Created outcome;
             try {
-                outcome = createUnder(indexLock, k, value, op);
+                outcome = createUnder(indexLock, k, value, onlyIfAbsent, op);
             } catch (RuntimeException e) {
                 release(op, indexLock);
                 throw e;
@@ -618,16 +647,19 @@ public final class DirectStore implements KvStore {
                 release(op, indexLock);
             }
             if (outcome != Created.RETRY) {
-                return;
+                return outcome != Created.PRESENT;
             }
         }
         throw new StoreUnavailableException("creating a key kept outlasting the index lock's lease");
     }
 
-    private enum Created { INDEX_LOCK_RELEASED, OVERWRITTEN, RETRY }
+    private enum Created { INDEX_LOCK_RELEASED, OVERWRITTEN, PRESENT, RETRY }
 
-    /** RETRY when the index lock's lease ran short before anything was written. */
-    private Created createUnder(Held indexLock, DirectKey k, byte[] value, TrafficCounter op) {
+    /**
+     * RETRY when the index lock's lease ran short before anything was written; PRESENT when
+     * {@code onlyIfAbsent} and another writer created the key first.
+     */
+    private Created createUnder(Held indexLock, DirectKey k, byte[] value, boolean onlyIfAbsent, TrafficCounter op) {
         for (int attempt = 0; attempt < 64; attempt++) {
             long free = -1;
             long existing = -1;
@@ -646,9 +678,10 @@ public final class DirectStore implements KvStore {
                 }
             }
             if (existing >= 0) {
-                if (overwrite(k, existing, value, op)) {
+                Overwrite outcome = overwrite(k, existing, value, onlyIfAbsent, op);
+                if (outcome != Overwrite.MOVED) {
                     slots.put(k, existing);
-                    return Created.OVERWRITTEN;
+                    return outcome == Overwrite.WRITTEN ? Created.OVERWRITTEN : Created.PRESENT;
                 }
                 continue;
             }

@@ -250,9 +250,11 @@ final class KeyIndex {
             writes.add(new Write(layout.indexNodeOffset(IndexLayout.node(s.preds()[l])) + IndexLayout.nextOffset(l),
                     word(n.next()[l])));
         }
-        writes.add(new Write(layout.indexNodeOffset(node) + IndexLayout.FREE_NEXT_AT, word(freeHead)));
+        // The header spans the free-list link (zero in encodeHeader): write the link after it, or the
+        // free list would forget every freed node but the last.
         writes.add(new Write(layout.indexNodeOffset(node),
                 IndexLayout.encodeHeader(n.gen(), n.level(), IndexLayout.STATE_FREE, n.slotRef(), n.key())));
+        writes.add(new Write(layout.indexNodeOffset(node) + IndexLayout.FREE_NEXT_AT, word(freeHead)));
         writes.add(new Write(DirectLayout.INDEX_FREE_OFFSET, word(s.found())));
         apply(writes, op);
         freeHead = s.found();

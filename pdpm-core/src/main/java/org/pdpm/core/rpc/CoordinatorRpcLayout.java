@@ -21,6 +21,7 @@ package org.pdpm.core.rpc;
  *  4 DELETE      key                                               cost
  *  5 SCAN        key prefix | u8 hasAfter | key after if has | u32 limit    u8 more | u32 count | entry* | cost
  *  6 MEMBERSHIP  -                                                 u64 version | u32 count | u32 node*
+ *  7 PUT_IF_ABSENT key | value                                     u8 written | cost       (since version 2)
  *
  *  key    := u16 n | bytes[n]
  *  value  := u32 n | bytes[n]                              n <= MAX_VALUE_BYTES
@@ -37,7 +38,8 @@ package org.pdpm.core.rpc;
 final class CoordinatorRpcLayout {
 
     static final int MAGIC = 0x4f434450; // "PDCO" read little-endian
-    static final short VERSION = 1;
+    /** 2 added PUT_IF_ABSENT; a version-1 server would close the connection on it, so HELLO refuses the mix. */
+    static final short VERSION = 2;
 
     static final int MAX_SECRET_BYTES = MetadataRpcLayout.MAX_SECRET_BYTES;
     static final int MAX_MESSAGE_BYTES = 4096;
@@ -66,7 +68,8 @@ final class CoordinatorRpcLayout {
     static final byte DELETE = 4;
     static final byte SCAN = 5;
     static final byte MEMBERSHIP = 6;
-    static final byte LAST_METHOD = MEMBERSHIP;
+    static final byte PUT_IF_ABSENT = 7;
+    static final byte LAST_METHOD = PUT_IF_ABSENT;
 
     static final byte OK = 0;
     static final byte ERROR_SPACE_EXHAUSTED = 1;

@@ -95,6 +95,15 @@ public final class CoordinatorRpcServer extends FramedRpcServer {
                 in.expectEnd();
                 yield () -> CoordinatorCodec.putCost(reply.ok(), service.delete(key));
             }
+            case CoordinatorRpcLayout.PUT_IF_ABSENT -> {
+                byte[] key = in.getKey();
+                byte[] value = CoordinatorCodec.getValue(in);
+                in.expectEnd();
+                yield () -> {
+                    CoordinatorService.Written written = service.putIfAbsent(key, value);
+                    CoordinatorCodec.putCost(reply.ok().putByte(written.written() ? 1 : 0), written.cost());
+                };
+            }
             case CoordinatorRpcLayout.SCAN -> {
                 byte[] prefix = in.getKey();
                 byte[] after = MetadataCodec.getFlag(in) ? in.getKey() : null;

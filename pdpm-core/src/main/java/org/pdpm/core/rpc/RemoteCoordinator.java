@@ -124,6 +124,19 @@ public final class RemoteCoordinator implements CoordinatorService, AutoCloseabl
     }
 
     @Override
+    public Written putIfAbsent(byte[] key, byte[] value) {
+        checkKey("key", key);
+        Objects.requireNonNull(value, "value");
+        if (value.length > CoordinatorRpcLayout.MAX_VALUE_BYTES) {
+            throw new IllegalArgumentException("value length=" + value.length + " exceeds MAX_VALUE_BYTES="
+                    + CoordinatorRpcLayout.MAX_VALUE_BYTES);
+        }
+        return call("put an absent key", CoordinatorRpcLayout.PUT_IF_ABSENT,
+                w -> CoordinatorCodec.putValue(w.putKey(key), value),
+                c -> new Written(MetadataCodec.getFlag(c), CoordinatorCodec.getCost(c)));
+    }
+
+    @Override
     public Cost delete(byte[] key) {
         checkKey("key", key);
         return call("delete a key", CoordinatorRpcLayout.DELETE, w -> w.putKey(key), CoordinatorCodec::getCost);

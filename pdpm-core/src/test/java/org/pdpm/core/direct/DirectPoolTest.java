@@ -22,7 +22,8 @@ import org.pdpm.rdma.local.LocalFabric;
 /**
  * Formatting and opening pools: of many clients starting together on blank nodes exactly one
  * formats and all end up on the same pool; wrong settings, nodes out of order, another store's
- * nodes and a full table fail with messages naming the problem, and change nothing. Budget: 2 s.
+ * nodes and a full table fail with messages naming the problem, and change nothing; deleted keys
+ * free their index nodes. Budget: 2 s.
  */
 class DirectPoolTest {
 
@@ -139,6 +140,28 @@ class DirectPoolTest {
             s.put(b(written.get(0)), b("back"));   // into a freed slot of its window
             assertThat(s.get(b(written.get(0)))).isEqualTo(b("back"));
             assertThat(s.get(b(written.get(1)))).isEqualTo(b("v" + written.get(1).substring(3)));
+        }
+    }
+
+    /**
+     * Keys created and deleted many times over the index's capacity: every deleted key's index node
+     * goes back on the free list (it once kept only the last one freed, so the index filled up).
+     */
+    @Test
+    void deletedKeysGiveTheirIndexNodesBack() {
+        try (LocalFabric fabric = new LocalFabric();
+             DirectStore s = DirectStore.builder().fabric(fabric).memoryNodes(List.of(fabric.addNode(1 << 20)))
+                     .limits(new KvLimits(16, 16)).slotsPerGroup(256).open()) {
+            for (int round = 0; round < 8; round++) {
+                for (int i = 0; i < 100; i++) {
+                    s.put(b("r" + round + "/" + i), b("v"));
+                }
+                for (int i = 0; i < 100; i++) {
+                    s.delete(b("r" + round + "/" + i));
+                }
+            }
+            s.put(b("last"), b("v"));
+            assertThat(s.get(b("last"))).isEqualTo(b("v"));
         }
     }
 }

@@ -156,7 +156,8 @@ class CoordinatorRpcTest {
                 byte[] refused = readToEnd(socket.getInputStream());
                 assertThat(refused[4]).as("REFUSED").isEqualTo(CoordinatorRpcLayout.REFUSED);
                 assertThat(new String(refused, 4 + 3, refused.length - 4 - 3, StandardCharsets.UTF_8))
-                        .isEqualTo("protocol version 9 is not served; this coordinator speaks version 1");
+                        .isEqualTo("protocol version 9 is not served; this coordinator speaks version "
+                                + CoordinatorRpcLayout.VERSION);
             }
             try (Socket socket = new Socket("127.0.0.1", s.port)) {
                 socket.setSoTimeout(10_000);
