@@ -75,11 +75,13 @@ public final class PdpmOptions {
 
     public static final ConfigOption<MemorySize> WRITE_BUFFER = ConfigOptions.key("state.backend.pdpm.write-buffer")
             .memoryType()
-            .defaultValue(MemorySize.parse("4mb"))
+            .defaultValue(MemorySize.parse("64mb"))
             .withDescription("Per lineage of a task: state writes buffered in the TaskManager's heap (overwrites of"
                     + " a key coalesce) and written to the store in the background once this much is buffered, and at"
                     + " every checkpoint. Writes made after the last checkpoint are discarded by any restore, so the"
-                    + " buffer loses nothing a restore could see. 0 writes every update through to the store.");
+                    + " buffer loses nothing a restore could see. The default is the size of RocksDB's write buffer"
+                    + " in Flink; all buffers of a TaskManager together hold at most an eighth of its heap. 0 writes"
+                    + " every update through to the store.");
 
     private PdpmOptions() {
     }

@@ -10,6 +10,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import org.pdpm.core.api.KeyBytes;
 import org.pdpm.core.api.KvCursor;
 import org.pdpm.core.api.KvEntry;
@@ -34,6 +35,10 @@ import org.slf4j.LoggerFactory;
  * next one. A checkpoint ({@link #advanceEpoch}), a scan, or a full buffer while the previous one
  * is still being written, waits until everything buffered is in the store.
  *
+ * <p>All buffers of one JVM together hold at most {@link #JVM_BUDGET} (an eighth of the
+ * heap): past it, a buffer is handed over whatever its size, so many busy backends in one
+ * TaskManager slow down towards write-through instead of running out of heap.
+ *
  * <p>Reads look in the buffers first. A failed background write fails every later call with the
  * store's own exception type, so the task fails and restores; nothing the last checkpoint holds
  * is touched. With {@code bufferBytes} 0 every write goes straight to the store.
@@ -47,6 +52,27 @@ final class WriteBehindStore implements LineageStore {
     /** Heap a buffered entry costs beyond its key and value bytes (map node, record, array headers). */
     private static final int ENTRY_OVERHEAD = 96;
     private static final long CLOSE_WAIT_SECONDS = 30;
+    /** What the buffers of this JVM may hold together: an eighth of the heap. */
+    static final Budget JVM_BUDGET = new Budget(Runtime.getRuntime().maxMemory() / 8);
+
+    /** Bytes that several buffers share. */
+    static final class Budget {
+        private final long limit;
+        private final AtomicLong used = new AtomicLong();
+
+        Budget(long limit) {
+            this.limit = limit;
+        }
+
+        /** Adds {@code bytes} (negative: releases them); true when the buffers now hold the limit or more. */
+        boolean add(long bytes) {
+            return used.addAndGet(bytes) >= limit;
+        }
+
+        long used() {
+            return used.get();
+        }
+    }
 
     private static final ExecutorService WRITERS = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "pdpm-write-behind");
@@ -56,6 +82,7 @@ final class WriteBehindStore implements LineageStore {
 
     private final LineageStore store;
     private final long bufferBytes;
+    private final Budget budget;
     private HashMap<KeyBytes, byte[]> filling = new HashMap<>();
     private long fillingBytes;
     /** The buffer being written by a background thread, read-only meanwhile; null when none. */
@@ -64,11 +91,16 @@ final class WriteBehindStore implements LineageStore {
     private RuntimeException failure;
 
     WriteBehindStore(LineageStore store, long bufferBytes) {
+        this(store, bufferBytes, JVM_BUDGET);
+    }
+
+    WriteBehindStore(LineageStore store, long bufferBytes, Budget budget) {
         if (bufferBytes < 0) {
             throw new IllegalArgumentException("write buffer of " + bufferBytes + " bytes: must not be negative");
         }
         this.store = store;
         this.bufferBytes = bufferBytes;
+        this.budget = budget;
     }
 
     /** The store client underneath. */
@@ -155,6 +187,7 @@ final class WriteBehindStore implements LineageStore {
         awaitWriting();
         if (!filling.isEmpty()) {
             Map<KeyBytes, byte[]> batch = filling;
+            long bytes = fillingBytes;
             filling = new HashMap<>();
             fillingBytes = 0;
             try {
@@ -162,6 +195,8 @@ final class WriteBehindStore implements LineageStore {
             } catch (RuntimeException e) {
                 failure = e;
                 throw e;
+            } finally {
+                budget.add(-bytes);
             }
         }
     }
@@ -205,7 +240,9 @@ final class WriteBehindStore implements LineageStore {
         } catch (ExecutionException | TimeoutException e) {
             LOG.warn("closing lineage {}'s store client while its buffered writes failed or hang", store.lineage(), e);
         }
+        budget.add(-fillingBytes);
         filling = new HashMap<>();
+        fillingBytes = 0;
         writing = null;
         store.close();
     }
@@ -230,8 +267,10 @@ final class WriteBehindStore implements LineageStore {
         }
         // Copies: the caller may reuse its arrays once this returns.
         byte[] old = filling.put(new KeyBytes(key.clone()), value == DELETED ? DELETED : value.clone());
-        fillingBytes += old == null ? key.length + value.length + ENTRY_OVERHEAD : value.length - old.length;
-        if (fillingBytes >= bufferBytes) {
+        long added = old == null ? key.length + value.length + ENTRY_OVERHEAD : value.length - old.length;
+        fillingBytes += added;
+        boolean jvmFull = budget.add(added);
+        if (fillingBytes >= bufferBytes || jvmFull) {
             handOver();
         }
     }
@@ -240,10 +279,17 @@ final class WriteBehindStore implements LineageStore {
     private void handOver() {
         awaitWriting();
         Map<KeyBytes, byte[]> batch = filling;
+        long bytes = fillingBytes;
         filling = new HashMap<>();
         fillingBytes = 0;
         writing = batch;
-        written = CompletableFuture.runAsync(() -> write(batch), WRITERS);
+        written = CompletableFuture.runAsync(() -> {
+            try {
+                write(batch);
+            } finally {
+                budget.add(-bytes);
+            }
+        }, WRITERS);
     }
 
     private void awaitWriting() {

@@ -127,6 +127,26 @@ class WriteBehindStoreTest {
     }
 
     @Test
+    void buffersSharingABudgetHandOverOnceTogetherTheyHoldIt() throws Exception {
+        WriteBehindStore.Budget budget = new WriteBehindStore.Budget(2_000);
+        RecordingStore other = new RecordingStore();
+        WriteBehindStore a = new WriteBehindStore(store, 1 << 20, budget);
+        WriteBehindStore b = new WriteBehindStore(other, 1 << 20, budget);
+        for (int k = 0; k < 5; k++) {                 // 5 * (2 + 100 + 96): about half the budget
+            a.put(b("a" + k), new byte[100]);
+        }
+        assertThat(store.putAlls.get()).isZero();
+        for (int k = 0; k < 6; k++) {                 // together past it: b hands its buffer over
+            b.put(b("b" + k), new byte[100]);
+        }
+        b.flush();
+        assertThat(other.putAlls.get()).isPositive();
+        assertThat(budget.used()).isEqualTo(5 * (2 + 100 + 96));   // b's written and released
+        a.close();
+        assertThat(budget.used()).isZero();           // a closed buffer gives its bytes back
+    }
+
+    @Test
     void withoutABufferEveryWriteGoesThrough() {
         WriteBehindStore w = new WriteBehindStore(store, 0);
         w.put(b("a"), b("1"));

@@ -63,9 +63,10 @@ public final class StateBenchmark {
      * @param ops             operations per measured kind
      * @param checkpointKeys  state sizes (keys of one value state) to checkpoint and restore
      * @param localPoolBytes  size of each memory node of pdpm's embedded pool
+     * @param writeBufferBytes pdpm's {@code state.backend.pdpm.write-buffer} (pdpm-writethrough: 0)
      */
     public record Settings(List<String> backends, int keys, int ops, int valueBytes, List<Integer> checkpointKeys,
-                           long seed, long localPoolBytes, Path workDir) {}
+                           long seed, long localPoolBytes, long writeBufferBytes, Path workDir) {}
 
     private static final int MAP_ENTRIES = 10;
     private static final int KEY_GROUPS = 128;
@@ -93,9 +94,8 @@ public final class StateBenchmark {
         return switch (name.toLowerCase(Locale.ROOT)) {
             case "pdpm", "pdpm-writethrough" -> {
                 config.set(PdpmOptions.LOCAL_SIZE, new MemorySize(settings.localPoolBytes()));
-                if (name.equalsIgnoreCase("pdpm-writethrough")) {
-                    config.set(PdpmOptions.WRITE_BUFFER, MemorySize.ZERO);
-                }
+                config.set(PdpmOptions.WRITE_BUFFER, name.equalsIgnoreCase("pdpm-writethrough")
+                        ? MemorySize.ZERO : new MemorySize(settings.writeBufferBytes()));
                 yield new PdpmStateBackend().configure(config, getClass().getClassLoader());
             }
             case "rocksdb" -> new EmbeddedRocksDBStateBackend().configure(config, getClass().getClassLoader());
@@ -313,10 +313,13 @@ public final class StateBenchmark {
         return f.get().getJobManagerOwnedSnapshot();
     }
 
-    private static Map<String, Object> result(String backend, Map<String, Object> machine) {
+    private Map<String, Object> result(String backend, Map<String, Object> machine) {
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("bench", "state");
         r.put("backend", backend);
+        if (backend.equalsIgnoreCase("pdpm")) {
+            r.put("write_buffer_bytes", settings.writeBufferBytes());
+        }
         r.put("machine", machine);
         return r;
     }

@@ -59,6 +59,10 @@ final class BenchStateCommand implements Callable<Integer> {
             description = "Memory node size of pdpm's embedded pool (default: ${DEFAULT-VALUE}).")
     private long localSize;
 
+    @Option(names = "--write-buffer", paramLabel = "SIZE", defaultValue = "64m", converter = ByteSize.Converter.class,
+            description = "pdpm's state.backend.pdpm.write-buffer (default: ${DEFAULT-VALUE}, as the backend's).")
+    private long writeBuffer;
+
     @Option(names = "--seed", paramLabel = "N", defaultValue = "1", description = "Random seed (default: ${DEFAULT-VALUE}).")
     private long seed;
 
@@ -81,7 +85,7 @@ final class BenchStateCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         try {
             new StateBenchmark(new StateBenchmark.Settings(backends, keys, ops, valueSize, checkpointKeys, seed,
-                    localSize, work)).run(MachineInfo.describe(), r -> {
+                    localSize, writeBuffer, work)).run(MachineInfo.describe(), r -> {
                         try {
                             output.emit(out, Json.write(r));
                         } catch (java.io.IOException e) {
