@@ -5,6 +5,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
+import org.pdpm.core.api.KvLimits;
 import org.pdpm.core.central.Coordinator;
 import org.pdpm.core.rpc.CoordinatorRpcServer;
 import org.pdpm.rdma.api.NodeAddress;
@@ -61,6 +62,16 @@ final class CoordinatorCommand implements Callable<Integer> {
                     + "single memory node.")
     private Integer replication;
 
+    @Option(names = "--max-key-bytes", paramLabel = "BYTES", defaultValue = "512",
+            description = "Largest key a new pool takes (default: ${DEFAULT-VALUE}); the Flink backend's 256-byte keys"
+                    + " need 528. An existing pool keeps the sizes it was formatted with.")
+    private int maxKeyBytes;
+
+    @Option(names = "--max-value-bytes", paramLabel = "BYTES", defaultValue = "1504",
+            description = "Largest value a new pool takes (default: ${DEFAULT-VALUE}); every slot holds a record"
+                    + " header, the largest key and the largest value. The Flink backend's 4 KiB values need 4106.")
+    private int maxValueBytes;
+
     @Option(names = "--secret-file", paramLabel = "FILE",
             description = "File holding one line, the shared secret: presented to the memory nodes and required "
                     + "of every client. Without it any client may connect.")
@@ -87,9 +98,10 @@ final class CoordinatorCommand implements Callable<Integer> {
         TcpFabric fabric = new TcpFabric(secret);
         Coordinator coordinator;
         try {
-            coordinator = Coordinator.open(fabric, memnodes, Coordinator.Options.defaults(r));
+            coordinator = Coordinator.open(fabric, memnodes,
+                    Coordinator.Options.forLimits(r, new KvLimits(maxKeyBytes, maxValueBytes)));
         } catch (IllegalStateException | IllegalArgumentException e) {
-            // Nodes given out of order, of another pool, or with another replication: the operator's to fix.
+            // Nodes given out of order, of another pool, with another replication, or sizes that do not fit.
             fabric.close();
             throw new PdpmCommand.BadInputException(spec.commandLine(), PdpmCommand.reason(e), e);
         } catch (RuntimeException e) {

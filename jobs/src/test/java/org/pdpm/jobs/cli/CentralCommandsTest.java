@@ -77,6 +77,14 @@ class CentralCommandsTest {
     }
 
     @Test
+    void coordinatorRefusesSlotSizesThatCannotBe() {
+        PdpmCommandTest.Run run = PdpmCommandTest.pdpm("coordinator", "--listen", "127.0.0.1:0", "--memnodes",
+                memnodes, "--max-key-bytes", "0");
+        assertThat(run.exitCode()).as(run.err()).isEqualTo(2);
+        assertThat(run.err()).startsWith("pdpm coordinator: ").contains("maxKeyBytes=0");
+    }
+
+    @Test
     void kvBadArgumentsExitTwoAndAStoppedCoordinatorOne() {
         assertUsageError(PdpmCommandTest.pdpm("kv", "get", "k", "--system", "central", "--memnodes", memnodes),
                 "--coordinator is required for --system=central");
