@@ -8,7 +8,9 @@ import org.pdpm.core.api.ConditionalKvStore;
 import org.pdpm.core.api.KvLimits;
 import org.pdpm.core.central.CentralStore;
 import org.pdpm.core.central.Coordinator;
+import org.pdpm.core.clover.CloverStore;
 import org.pdpm.core.clover.MetadataServer;
+import org.pdpm.core.clover.MetadataService;
 import org.pdpm.core.direct.DirectStore;
 import org.pdpm.core.lineage.StoreLineages;
 import org.pdpm.core.rpc.RemoteCoordinator;
@@ -104,7 +106,8 @@ public final class StatePools {
     }
 
     private static StatePool storeLineagePool(String id, PoolSpec spec, ConditionalKvStore store, AutoCloseable rest) {
-        return new StoreLineagePool(id, spec.toString(), StoreLineages.over(store), () -> {
+        StoreLineages lineages = StoreLineages.over(store);
+        return new LineagePool(id, spec.toString(), lineages, lineages::open, () -> {
             store.close();
             rest.close();
         });
@@ -116,7 +119,7 @@ public final class StatePools {
         long logBytes = spec.localNodeBytes() / 4 / 4096 * 4096;
         MetadataServer server = MetadataServer.open(fabric, nodes,
                 new MetadataServer.Options(spec.replication(), logBytes, MetadataServer.Options.AUTO, 1 << 20, 1_000));
-        return new CloverPool(id, fabric, nodes, server, () -> {
+        return new LineagePool(id, spec.toString(), server, clover(fabric, nodes, server), () -> {
             server.close();
             fabric.close();
         });
@@ -141,7 +144,8 @@ public final class StatePools {
             }
             RemoteMetadataService metadata = new RemoteMetadataService(spec.metadataServer(),
                     RemoteMetadataService.Options.withSecret(spec.secret()));
-            return new CloverPool(spec.remoteId(), fabric, spec.memoryNodes(), metadata, () -> {
+            return new LineagePool(spec.remoteId(), spec.toString(), metadata,
+                    clover(fabric, spec.memoryNodes(), metadata), () -> {
                 metadata.close();
                 fabric.close();
             });
@@ -149,6 +153,18 @@ public final class StatePools {
             fabric.close();
             throw e;
         }
+    }
+
+    /**
+     * Flink state is overwritten far more than it is pinned, so the metadata server hears of
+     * superseded versions at every {@value #RETIRE_EVERY}th version of a key: a quarter of the
+     * collection work, for up to three superseded versions per key waiting.
+     */
+    static final int RETIRE_EVERY = 4;
+
+    private static LineagePool.Opener clover(Fabric fabric, List<NodeAddress> nodes, MetadataService metadata) {
+        return (lineage, epoch) -> CloverStore.builder().fabric(fabric).memoryNodes(nodes).metadata(metadata)
+                .lineage(lineage).epoch(epoch).retireEvery(RETIRE_EVERY).open();
     }
 
     /** Closes every pool of this process (tests); later calls open them anew. */

@@ -2,23 +2,30 @@ package org.pdpm.flink.pool;
 
 import java.util.List;
 import org.pdpm.core.api.LineageStore;
-import org.pdpm.core.lineage.StoreLineages;
+import org.pdpm.core.api.Lineages;
 
 /**
- * A pDPM-Direct or pDPM-Central pool: lineages kept in the store itself, with copy-on-write clients
- * over one shared store client of this process.
+ * A pool as the backend uses it, whatever the store: its lineage catalog (Clover's metadata
+ * server, or the catalog Direct and Central keep in the store) and how to open a lineage's client.
  */
-final class StoreLineagePool implements StatePool, AutoCloseable {
+final class LineagePool implements StatePool, AutoCloseable {
+
+    /** Opens the client that writes in a lineage. */
+    interface Opener {
+        LineageStore open(int lineage, long epoch);
+    }
 
     private final String id;
     private final String description;
-    private final StoreLineages lineages;
+    private final Lineages lineages;
+    private final Opener opener;
     private final AutoCloseable onClose;
 
-    StoreLineagePool(String id, String description, StoreLineages lineages, AutoCloseable onClose) {
+    LineagePool(String id, String description, Lineages lineages, Opener opener, AutoCloseable onClose) {
         this.id = id;
         this.description = description;
         this.lineages = lineages;
+        this.opener = opener;
         this.onClose = onClose;
     }
 
@@ -59,7 +66,7 @@ final class StoreLineagePool implements StatePool, AutoCloseable {
 
     @Override
     public LineageStore open(int lineage, long epoch) {
-        return lineages.open(lineage, epoch);
+        return opener.open(lineage, epoch);
     }
 
     @Override
