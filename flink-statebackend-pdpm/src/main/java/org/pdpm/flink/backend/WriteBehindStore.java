@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -34,6 +35,7 @@ import org.slf4j.LoggerFactory;
  * {@code bufferBytes} it is handed to a background thread that writes it while the task fills the
  * next one. A checkpoint ({@link #advanceEpoch}), a scan, or a full buffer while the previous one
  * is still being written, waits until everything buffered is in the store.
+ * What a checkpoint or a scan waits for is written by its own thread and a writer thread together.
  *
  * <p>All buffers of one JVM together hold at most {@link #JVM_BUDGET} (an eighth of the
  * heap): past it, a buffer is handed over whatever its size, so many busy backends in one
@@ -52,6 +54,8 @@ final class WriteBehindStore implements LineageStore {
     /** Heap a buffered entry costs beyond its key and value bytes (map node, record, array headers). */
     private static final int ENTRY_OVERHEAD = 96;
     private static final long CLOSE_WAIT_SECONDS = 30;
+    /** A waited-for batch at least this long is written by two threads. */
+    static final int SPLIT_ENTRIES = 4_096;
     /** What the buffers of this JVM may hold together: an eighth of the heap. */
     static final Budget JVM_BUDGET = new Budget(Runtime.getRuntime().maxMemory() / 8);
 
@@ -191,7 +195,7 @@ final class WriteBehindStore implements LineageStore {
             filling = new HashMap<>();
             fillingBytes = 0;
             try {
-                write(batch);
+                writeOnTwoThreads(batch);
             } catch (RuntimeException e) {
                 failure = e;
                 throw e;
@@ -310,9 +314,47 @@ final class WriteBehindStore implements LineageStore {
     }
 
     private void write(Map<KeyBytes, byte[]> batch) {
+        store.putAll(entries(batch));
+    }
+
+    /**
+     * Writes a batch the caller waits for (a checkpoint, a scan) on this thread and a writer thread
+     * at once: its keys are distinct, so the halves are independent. Returns when both are written.
+     */
+    private void writeOnTwoThreads(Map<KeyBytes, byte[]> batch) {
+        List<KvEntry> entries = entries(batch);
+        if (entries.size() < SPLIT_ENTRIES) {
+            store.putAll(entries);
+            return;
+        }
+        int half = entries.size() / 2;
+        CompletableFuture<Void> other = CompletableFuture.runAsync(
+                () -> store.putAll(entries.subList(half, entries.size())), WRITERS);
+        RuntimeException failed = null;
+        try {
+            store.putAll(entries.subList(0, half));
+        } catch (RuntimeException e) {
+            failed = e;
+        }
+        try {
+            other.join();
+        } catch (CompletionException e) {
+            RuntimeException cause = asRuntime(e.getCause());
+            if (failed == null) {
+                failed = cause;
+            } else {
+                failed.addSuppressed(cause);
+            }
+        }
+        if (failed != null) {
+            throw failed;
+        }
+    }
+
+    private static List<KvEntry> entries(Map<KeyBytes, byte[]> batch) {
         List<KvEntry> entries = new ArrayList<>(batch.size());
         batch.forEach((k, v) -> entries.add(new KvEntry(k.bytes(), v == DELETED ? null : v)));
-        store.putAll(entries);
+        return entries;
     }
 
     private void checkHealthy() {

@@ -147,6 +147,22 @@ class WriteBehindStoreTest {
     }
 
     @Test
+    void aLargeBatchTheCallerWaitsForIsWrittenByTwoThreads() {
+        WriteBehindStore w = new WriteBehindStore(store, 64 << 20);
+        int n = WriteBehindStore.SPLIT_ENTRIES * 2;
+        for (int k = 0; k < n; k++) {
+            w.put(b("k" + k), b("v" + k));
+        }
+        w.advanceEpoch(2);
+        assertThat(store.entriesWritten.get()).isEqualTo(n);
+        assertThat(store.writerThreads).hasSize(2).contains(Thread.currentThread().getName())
+                .anyMatch(name -> name.startsWith("pdpm-write-behind"));
+        for (int k = 0; k < n; k += 997) {
+            assertThat(store.get(b("k" + k))).isEqualTo(b("v" + k));
+        }
+    }
+
+    @Test
     void withoutABufferEveryWriteGoesThrough() {
         WriteBehindStore w = new WriteBehindStore(store, 0);
         w.put(b("a"), b("1"));
