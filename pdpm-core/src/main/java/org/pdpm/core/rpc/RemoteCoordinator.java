@@ -1,20 +1,11 @@
 package org.pdpm.core.rpc;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.net.SocketTimeoutException;
-import java.nio.ByteBuffer;
-import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.UUID;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.locks.ReentrantLock;
 import org.pdpm.core.api.KvEntry;
 import org.pdpm.core.api.KvLimits;
 import org.pdpm.core.api.StoreUnavailableException;
@@ -67,19 +58,17 @@ public final class RemoteCoordinator implements CoordinatorService, AutoCloseabl
 
     public static final int MAX_CONNECTIONS = 256;
 
+    private static final FramedRpcClient.Peer PEER = new FramedRpcClient.Peer("coordinator", "pDPM-Central coordinator",
+            CoordinatorRpcLayout.MAGIC, CoordinatorRpcLayout.VERSION, CoordinatorRpcLayout.MAX_BODY_BYTES);
+
     private final NodeAddress server;
-    private final Options options;
-    private final Channel[] channels;
-    private final AtomicReference<UUID> poolId = new AtomicReference<>();
-    private volatile boolean closed;
+    private final FramedRpcClient rpc;
 
     public RemoteCoordinator(NodeAddress server, Options options) {
         this.server = Objects.requireNonNull(server, "server");
-        this.options = Objects.requireNonNull(options, "options");
-        this.channels = new Channel[options.connections()];
-        for (int i = 0; i < channels.length; i++) {
-            channels[i] = new Channel();
-        }
+        Objects.requireNonNull(options, "options");
+        this.rpc = new FramedRpcClient(PEER, server, options.secret(), options.connectTimeout(), options.callTimeout(),
+                options.connections());
     }
 
     public NodeAddress server() {
@@ -199,186 +188,19 @@ public final class RemoteCoordinator implements CoordinatorService, AutoCloseabl
         }
     }
 
-    private interface Arguments {
-        void write(FrameWriter w);
-    }
-
-    private interface Result<T> {
-        T read(FrameCursor c) throws MalformedFrameException;
-    }
-
-    private <T> T call(String what, byte method, Arguments arguments, Result<T> result) {
-        if (closed) {
-            throw new IllegalStateException("the client of the coordinator at " + server + " is closed");
-        }
-        Channel ch = acquire();
-        try {
-            return ch.call(what, method, arguments, result);
-        } finally {
-            ch.lock.unlock();
-        }
-    }
-
-    private Channel acquire() {
-        for (Channel ch : channels) {
-            if (ch.lock.tryLock()) {
-                return ch;
-            }
-        }
-        Channel ch = channels[(int) Math.floorMod(Thread.currentThread().getId(), (long) channels.length)];
-        ch.lock.lock();
-        return ch;
+    private <T> T call(String what, byte method, FramedRpcClient.Arguments arguments,
+                       FramedRpcClient.Result<T> result) {
+        return rpc.call(what, method, arguments, result);
     }
 
     /** Closes every connection; calls made afterwards fail. */
     @Override
     public void close() {
-        closed = true;
-        for (Channel ch : channels) {
-            ch.lock.lock();
-            try {
-                ch.disconnect();
-            } finally {
-                ch.lock.unlock();
-            }
-        }
+        rpc.close();
     }
 
     @Override
     public String toString() {
         return "RemoteCoordinator[" + server + "]";
-    }
-
-    /** One connection, used by one call at a time (its lock held). */
-    private final class Channel {
-        final ReentrantLock lock = new ReentrantLock();
-        private final FrameWriter out = new FrameWriter();
-        private final FrameCursor in = new FrameCursor();
-        private final ByteBuffer probe = ByteBuffer.allocate(1);
-        private SocketChannel socket;
-        private InputStream is;
-        private OutputStream os;
-
-        <T> T call(String what, byte method, Arguments arguments, Result<T> result) {
-            if (socket != null && brokenWhileIdle()) {
-                disconnect();
-            }
-            if (socket == null) {
-                connect(what);
-            }
-            try {
-                out.begin(CoordinatorRpcLayout.CALL).putByte(method);
-                arguments.write(out);
-                out.writeTo(os);
-                if (!in.read(is, CoordinatorRpcLayout.MAX_BODY_BYTES)) {
-                    throw new IOException("the coordinator closed the connection before answering");
-                }
-                if (in.getByte() != CoordinatorRpcLayout.RESULT) {
-                    throw new MalformedFrameException("expected a RESULT frame");
-                }
-                byte status = in.getByte();
-                if (status == CoordinatorRpcLayout.OK) {
-                    T value = result.read(in);
-                    in.expectEnd();
-                    return value;
-                }
-                String message = in.getText();
-                in.expectEnd();
-                throw RpcErrors.exceptionOf(status, message, "coordinator", server.toString());
-            } catch (SocketTimeoutException e) {
-                disconnect();
-                throw new StoreUnavailableException("the coordinator at " + server + " did not answer within "
-                        + options.callTimeout().toMillis() + " ms; could not " + what, e);
-            } catch (IOException e) {
-                disconnect();
-                throw new StoreUnavailableException("the coordinator at " + server + " is unreachable; could not "
-                        + what + ": " + e.getMessage(), e);
-            } catch (MalformedFrameException e) {
-                disconnect();
-                throw new StoreUnavailableException("the coordinator at " + server + " sent a malformed answer; could"
-                        + " not " + what + ": " + e.getMessage());
-            }
-        }
-
-        /** Between calls the server sends nothing: an idle connection with anything to read was closed. */
-        private boolean brokenWhileIdle() {
-            try {
-                socket.configureBlocking(false);
-                try {
-                    probe.clear();
-                    return socket.read(probe) != 0;
-                } finally {
-                    socket.configureBlocking(true);
-                }
-            } catch (IOException e) {
-                return true;
-            }
-        }
-
-        private void connect(String what) {
-            SocketChannel s = null;
-            try {
-                s = SocketChannel.open();
-                int connectMillis = (int) options.connectTimeout().toMillis();
-                s.socket().connect(new InetSocketAddress(server.host(), server.port()), connectMillis);
-                s.socket().setTcpNoDelay(true);
-                s.socket().setSoTimeout(connectMillis);
-                InputStream sin = s.socket().getInputStream();
-                OutputStream sout = s.socket().getOutputStream();
-                byte[] secret = options.secret() == null ? new byte[0] : options.secret().getBytes(StandardCharsets.UTF_8);
-                out.begin(CoordinatorRpcLayout.HELLO).putInt(CoordinatorRpcLayout.MAGIC)
-                        .putShort(CoordinatorRpcLayout.VERSION).putKey(secret).writeTo(sout);
-                if (!in.read(sin, CoordinatorRpcLayout.MAX_BODY_BYTES)) {
-                    throw new IOException("the coordinator closed the connection during the handshake");
-                }
-                byte type = in.getByte();
-                if (type == CoordinatorRpcLayout.REFUSED) {
-                    throw new StoreUnavailableException("the coordinator at " + server + " refused this client: "
-                            + in.getText() + "; could not " + what);
-                }
-                if (type != CoordinatorRpcLayout.WELCOME) {
-                    throw new MalformedFrameException("expected WELCOME, got frame type " + type);
-                }
-                UUID served = new UUID(in.getLong(), in.getLong());
-                in.expectEnd();
-                UUID known = poolId.compareAndExchange(null, served);
-                if (known != null && !known.equals(served)) {
-                    throw new StoreUnavailableException("the coordinator at " + server + " now serves pool " + served
-                            + ", not pool " + known + " this client works on; could not " + what);
-                }
-                s.socket().setSoTimeout((int) options.callTimeout().toMillis());
-                socket = s;
-                is = sin;
-                os = sout;
-            } catch (IOException e) {
-                closeQuietly(s);
-                throw new StoreUnavailableException("the coordinator at " + server + " is unreachable; could not "
-                        + what + ": " + e.getMessage(), e);
-            } catch (MalformedFrameException e) {
-                closeQuietly(s);
-                throw new StoreUnavailableException("the coordinator at " + server + " is not a pDPM-Central"
-                        + " coordinator (" + e.getMessage() + "); could not " + what);
-            } catch (RuntimeException e) {
-                closeQuietly(s);
-                throw e;
-            }
-        }
-
-        void disconnect() {
-            closeQuietly(socket);
-            socket = null;
-            is = null;
-            os = null;
-        }
-    }
-
-    private static void closeQuietly(SocketChannel s) {
-        if (s != null) {
-            try {
-                s.close();
-            } catch (IOException e) {
-                // Nothing was pending on it that the caller could still use.
-            }
-        }
     }
 }

@@ -1,20 +1,10 @@
 package org.pdpm.core.rpc;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.net.SocketTimeoutException;
-import java.nio.ByteBuffer;
-import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.UUID;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.locks.ReentrantLock;
 import org.pdpm.core.api.StoreUnavailableException;
 import org.pdpm.core.clover.MetadataService;
 import org.pdpm.core.pool.PoolLayout;
@@ -68,20 +58,17 @@ public final class RemoteMetadataService implements MetadataService, AutoCloseab
     /** A client that needs more metadata connections than this is better served by more clients. */
     public static final int MAX_CONNECTIONS = 64;
 
+    private static final FramedRpcClient.Peer PEER = new FramedRpcClient.Peer("metadata server", "pDPM metadata server",
+            MetadataRpcLayout.MAGIC, MetadataRpcLayout.VERSION, MetadataRpcLayout.MAX_BODY_BYTES);
+
     private final NodeAddress server;
-    private final Options options;
-    private final Channel[] channels;
-    /** The pool the first server this client reached serves; a server of another pool is refused. */
-    private final AtomicReference<UUID> poolId = new AtomicReference<>();
-    private volatile boolean closed;
+    private final FramedRpcClient rpc;
 
     public RemoteMetadataService(NodeAddress server, Options options) {
         this.server = Objects.requireNonNull(server, "server");
-        this.options = Objects.requireNonNull(options, "options");
-        this.channels = new Channel[options.connections()];
-        for (int i = 0; i < channels.length; i++) {
-            channels[i] = new Channel();
-        }
+        Objects.requireNonNull(options, "options");
+        this.rpc = new FramedRpcClient(PEER, server, options.secret(), options.connectTimeout(), options.callTimeout(),
+                options.connections());
     }
 
     public NodeAddress server() {
@@ -220,192 +207,19 @@ public final class RemoteMetadataService implements MetadataService, AutoCloseab
         }
     }
 
-    private interface Arguments {
-        void write(FrameWriter w);
-    }
-
-    private interface Result<T> {
-        T read(FrameCursor c) throws MalformedFrameException;
-    }
-
-    private <T> T call(String what, byte method, Arguments arguments, Result<T> result) {
-        if (closed) {
-            throw new IllegalStateException("the client of the metadata server at " + server + " is closed");
-        }
-        Channel ch = acquire();
-        try {
-            return ch.call(what, method, arguments, result);
-        } finally {
-            ch.lock.unlock();
-        }
-    }
-
-    /** A free connection if there is one, else the one this thread maps to. */
-    private Channel acquire() {
-        for (Channel ch : channels) {
-            if (ch.lock.tryLock()) {
-                return ch;
-            }
-        }
-        Channel ch = channels[(int) Math.floorMod(Thread.currentThread().getId(), (long) channels.length)];
-        ch.lock.lock();
-        return ch;
+    private <T> T call(String what, byte method, FramedRpcClient.Arguments arguments,
+                       FramedRpcClient.Result<T> result) {
+        return rpc.call(what, method, arguments, result);
     }
 
     /** Closes every connection; calls made afterwards fail. */
     @Override
     public void close() {
-        closed = true;
-        for (Channel ch : channels) {
-            ch.lock.lock();
-            try {
-                ch.disconnect();
-            } finally {
-                ch.lock.unlock();
-            }
-        }
+        rpc.close();
     }
 
     @Override
     public String toString() {
         return "RemoteMetadataService[" + server + "]";
-    }
-
-    /** One connection, used by one call at a time (its lock held). */
-    private final class Channel {
-        final ReentrantLock lock = new ReentrantLock();
-        private final FrameWriter out = new FrameWriter();
-        private final FrameCursor in = new FrameCursor();
-        private final ByteBuffer probe = ByteBuffer.allocate(1);
-        private SocketChannel socket;
-        private InputStream is;
-        private OutputStream os;
-
-        <T> T call(String what, byte method, Arguments arguments, Result<T> result) {
-            if (socket != null && brokenWhileIdle()) {
-                disconnect();
-            }
-            if (socket == null) {
-                connect(what);
-            }
-            try {
-                out.begin(MetadataRpcLayout.CALL).putByte(method);
-                arguments.write(out);
-                out.writeTo(os);
-                if (!in.read(is, MetadataRpcLayout.MAX_BODY_BYTES)) {
-                    throw new IOException("the server closed the connection before answering");
-                }
-                if (in.getByte() != MetadataRpcLayout.RESULT) {
-                    throw new MalformedFrameException("expected a RESULT frame");
-                }
-                byte status = in.getByte();
-                if (status == MetadataRpcLayout.OK) {
-                    T value = result.read(in);
-                    in.expectEnd();
-                    return value;
-                }
-                String message = in.getText();
-                in.expectEnd();
-                throw RpcErrors.exceptionOf(status, message, "metadata server", server.toString());
-            } catch (SocketTimeoutException e) {
-                disconnect();
-                throw new StoreUnavailableException("the metadata server at " + server + " did not answer within "
-                        + options.callTimeout().toMillis() + " ms; could not " + what, e);
-            } catch (IOException e) {
-                disconnect();
-                throw new StoreUnavailableException("the metadata server at " + server
-                        + " is unreachable; could not " + what + ": " + e.getMessage(), e);
-            } catch (MalformedFrameException e) {
-                disconnect();
-                throw new StoreUnavailableException("the metadata server at " + server
-                        + " sent a malformed answer; could not " + what + ": " + e.getMessage());
-            }
-        }
-
-        /**
-         * Between calls the server sends nothing, so an idle connection with anything to read has
-         * been closed (the server stopped or restarted) or is out of step. Checking before each call
-         * lets the first call after a restart go to the new server instead of failing on the old
-         * connection.
-         */
-        private boolean brokenWhileIdle() {
-            try {
-                socket.configureBlocking(false);
-                try {
-                    probe.clear();
-                    return socket.read(probe) != 0;
-                } finally {
-                    socket.configureBlocking(true);
-                }
-            } catch (IOException e) {
-                return true;
-            }
-        }
-
-        private void connect(String what) {
-            SocketChannel s = null;
-            try {
-                s = SocketChannel.open();
-                int connectMillis = (int) options.connectTimeout().toMillis();
-                s.socket().connect(new InetSocketAddress(server.host(), server.port()), connectMillis);
-                s.socket().setTcpNoDelay(true);
-                s.socket().setSoTimeout(connectMillis);
-                InputStream sin = s.socket().getInputStream();
-                OutputStream sout = s.socket().getOutputStream();
-                byte[] secret = options.secret() == null ? new byte[0] : options.secret().getBytes(StandardCharsets.UTF_8);
-                out.begin(MetadataRpcLayout.HELLO).putInt(MetadataRpcLayout.MAGIC).putShort(MetadataRpcLayout.VERSION)
-                        .putKey(secret).writeTo(sout);
-                if (!in.read(sin, MetadataRpcLayout.MAX_BODY_BYTES)) {
-                    throw new IOException("the server closed the connection during the handshake");
-                }
-                byte type = in.getByte();
-                if (type == MetadataRpcLayout.REFUSED) {
-                    throw new StoreUnavailableException("the metadata server at " + server + " refused this client: "
-                            + in.getText() + "; could not " + what);
-                }
-                if (type != MetadataRpcLayout.WELCOME) {
-                    throw new MalformedFrameException("expected WELCOME, got frame type " + type);
-                }
-                UUID served = new UUID(in.getLong(), in.getLong());
-                in.expectEnd();
-                UUID known = poolId.compareAndExchange(null, served);
-                if (known != null && !known.equals(served)) {
-                    throw new StoreUnavailableException("the metadata server at " + server + " now serves pool "
-                            + served + ", not pool " + known + " this client works on; could not " + what);
-                }
-                s.socket().setSoTimeout((int) options.callTimeout().toMillis());
-                socket = s;
-                is = sin;
-                os = sout;
-            } catch (IOException e) {
-                closeQuietly(s);
-                throw new StoreUnavailableException("the metadata server at " + server + " is unreachable; could not "
-                        + what + ": " + e.getMessage(), e);
-            } catch (MalformedFrameException e) {
-                closeQuietly(s);
-                throw new StoreUnavailableException("the metadata server at " + server + " is not a pDPM metadata"
-                        + " server (" + e.getMessage() + "); could not " + what);
-            } catch (RuntimeException e) {
-                closeQuietly(s);
-                throw e;
-            }
-        }
-
-        void disconnect() {
-            closeQuietly(socket);
-            socket = null;
-            is = null;
-            os = null;
-        }
-    }
-
-    private static void closeQuietly(SocketChannel s) {
-        if (s != null) {
-            try {
-                s.close();
-            } catch (IOException e) {
-                // Nothing was pending on it that the caller could still use.
-            }
-        }
     }
 }
