@@ -803,20 +803,7 @@ public final class CloverStore implements LineageStore {
                 b.flush(nodes.region(n), Pointer.offset(p), s.mine.entry.length);
             }
         }
-        RoundTrip rt = RoundTrip.on(op);
-        List<Integer> posted = new ArrayList<>(byNode.keySet());
-        for (int n : posted) {
-            rt.post(nodes.connection(n), byNode.get(n));
-        }
-        List<RoundTrip.Outcome> outcomes = rt.awaitEach();
-        boolean failed = false;
-        for (int i = 0; i < outcomes.size(); i++) {
-            if (!outcomes.get(i).succeeded()) {
-                failed = true;
-                lost(posted.get(i), outcomes.get(i).failure());
-            }
-        }
-        if (failed) {
+        if (postPerNode(byNode, op).containsValue(null)) {
             // Membership changed under the batch: write each version again where its group is now.
             for (Staged s : staged) {
                 writeReplicas(s.mine.pointer, 0, s.mine.entry, s.mine.entry.length, op);
@@ -840,24 +827,17 @@ public final class CloverStore implements LineageStore {
             b.flush(nodes.region(primary), word, 8);
             order.computeIfAbsent(primary, x -> new ArrayList<>()).add(s);
         }
-        RoundTrip rt = RoundTrip.on(op);
-        List<Integer> posted = new ArrayList<>(byNode.keySet());
-        for (int n : posted) {
-            rt.post(nodes.connection(n), byNode.get(n));
-        }
-        List<RoundTrip.Outcome> outcomes = rt.awaitEach();
         List<Staged> linked = new ArrayList<>();
         List<Staged> unlinked = new ArrayList<>();
-        for (int i = 0; i < posted.size(); i++) {
-            List<Staged> mine = order.get(posted.get(i));
-            RoundTrip.Outcome o = outcomes.get(i);
-            if (!o.succeeded()) {
-                lost(posted.get(i), o.failure());
+        for (Map.Entry<Integer, BatchResult> posted : postPerNode(byNode, op).entrySet()) {
+            List<Staged> mine = order.get(posted.getKey());
+            BatchResult r = posted.getValue();
+            if (r == null) {
                 unlinked.addAll(mine);   // the single path finds out whether each CAS took effect
                 continue;
             }
             for (Staged s : mine) {
-                if (o.result().swapped(s.cas) || o.result().oldValue(s.cas) == s.mine.pointer) {
+                if (r.swapped(s.cas) || r.oldValue(s.cas) == s.mine.pointer) {
                     linked.add(s);
                 } else {
                     unlinked.add(s);
@@ -894,30 +874,45 @@ public final class CloverStore implements LineageStore {
                 order.computeIfAbsent(n, x -> new ArrayList<>()).add(s);
             }
         }
-        RoundTrip rt = RoundTrip.on(op);
-        List<Integer> posted = new ArrayList<>(byNode.keySet());
-        for (int n : posted) {
-            rt.post(nodes.connection(n), byNode.get(n));
-        }
-        List<RoundTrip.Outcome> outcomes = rt.awaitEach();
         Set<Staged> unsettled = Collections.newSetFromMap(new IdentityHashMap<>());
-        for (int i = 0; i < posted.size(); i++) {
-            RoundTrip.Outcome o = outcomes.get(i);
-            List<Staged> mine = order.get(posted.get(i));
-            if (!o.succeeded()) {
-                lost(posted.get(i), o.failure());
+        for (Map.Entry<Integer, BatchResult> posted : postPerNode(byNode, op).entrySet()) {
+            List<Staged> mine = order.get(posted.getKey());
+            BatchResult r = posted.getValue();
+            if (r == null) {
                 unsettled.addAll(mine);
                 continue;
             }
             for (int j = 0; j < mine.size(); j++) {
-                long old = o.result().oldValue(2 * j);
-                if (!o.result().swapped(2 * j) && old != mine.get(j).mine.pointer && !EntryLayout.isUnlinked(old)) {
+                long old = r.oldValue(2 * j);   // each entry is a CAS and its flush
+                if (!r.swapped(2 * j) && old != mine.get(j).mine.pointer && !EntryLayout.isUnlinked(old)) {
                     unsettled.add(mine.get(j));
                 }
             }
         }
         linked.removeIf(unsettled::contains);
         return new ArrayList<>(unsettled);
+    }
+
+    /**
+     * Posts each node's batch, all in one round trip. A node whose batch failed is reported (see
+     * {@link #lost}) and maps to null; the others map to their results.
+     */
+    private Map<Integer, BatchResult> postPerNode(Map<Integer, Batch> byNode, TrafficCounter op) {
+        RoundTrip rt = RoundTrip.on(op);
+        List<Integer> posted = new ArrayList<>(byNode.keySet());
+        for (int n : posted) {
+            rt.post(nodes.connection(n), byNode.get(n));
+        }
+        List<RoundTrip.Outcome> outcomes = rt.awaitEach();
+        Map<Integer, BatchResult> results = new HashMap<>();
+        for (int i = 0; i < posted.size(); i++) {
+            RoundTrip.Outcome o = outcomes.get(i);
+            if (!o.succeeded()) {
+                lost(posted.get(i), o.failure());
+            }
+            results.put(posted.get(i), o.succeeded() ? o.result() : null);
+        }
+        return results;
     }
 
     private void write(KeyBytes key, byte[] value, boolean tombstone, TrafficCounter op) {
