@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -119,8 +118,6 @@ class CentralCrashPointTest {
             try (World w = new World(replication, 5000 + k)) {
                 w.coordinatorClient.crashAfterVerbs(w.coordinatorClient.verbsPosted() + k);
                 CyclicBarrier start = new CyclicBarrier(2);
-                AtomicInteger tickets = new AtomicInteger();
-                int[] ticket = new int[2];
                 boolean[] acked = new boolean[2];
                 CentralStore[] clients = {w.writer, w.racer};
                 byte[][] values = {NEW, RACER};
@@ -132,7 +129,6 @@ class CentralCrashPointTest {
                         try {
                             start.await();
                             acked[me] = attempt(() -> clients[me].put(K, values[me]));
-                            ticket[me] = tickets.incrementAndGet();
                         } catch (Throwable e) {
                             unexpected[me] = e;
                         }
@@ -147,9 +143,9 @@ class CentralCrashPointTest {
                 assertThat(acked[0] && acked[1]).as(where).isEqualTo(k == verbs);
                 w.recover(loss);
                 byte[] now = w.reader.get(K);
-                if (acked[0] && acked[1]) {
-                    assertThat(now).as(where).isEqualTo(ticket[0] > ticket[1] ? NEW : RACER);
-                } else if (acked[0] || acked[1]) {
+                if (acked[0] || acked[1]) {
+                    // The two PUTs overlap (they start at one barrier), so either may be linearized last:
+                    // the order their threads return in says nothing about the coordinator's order.
                     assertThat(now).as(where).isIn(NEW, RACER);
                 } else {
                     assertThat(now).as(where).isIn(OLD, NEW, RACER);
