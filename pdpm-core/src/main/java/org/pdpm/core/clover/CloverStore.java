@@ -9,6 +9,7 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
@@ -29,6 +30,7 @@ import org.pdpm.core.api.KvLimits;
 import org.pdpm.core.api.KvSnapshot;
 import org.pdpm.core.api.KvStats;
 import org.pdpm.core.api.LineageStore;
+import org.pdpm.core.api.SpaceExhaustedException;
 import org.pdpm.core.api.StoreUnavailableException;
 import org.pdpm.core.layout.EntryLayout;
 import org.pdpm.core.layout.Pointer;
@@ -709,9 +711,11 @@ public final class CloverStore implements LineageStore {
     /**
      * Overwrites of keys with a warm cursor share two round trips for the whole batch (three at
      * R > 1): the new versions are written to every replica in one, linked with one CAS each on
-     * their primaries in the next, and those links copied to the backups in a third.
-     * Anything else (new keys, deletes, a CAS that lost a race, a failed node) takes the path of a
-     * single PUT. Each key is atomic on its own, as a PUT is.
+     * their primaries in the next, and those links copied to the backups in a third. New keys share
+     * two as well: their versions are written in one, and the metadata server creates them all in
+     * one call. Anything else (deletes, a CAS that lost a race, a key another client created, a
+     * failed node) takes the path of a single PUT. Each key is atomic on its own, as a PUT is; of a
+     * key given twice, only its last entry is written.
      */
     @Override
     public void putAll(List<KvEntry> entries) {
@@ -721,46 +725,54 @@ public final class CloverStore implements LineageStore {
                 limits.checkValue(e.value());
             }
         }
-        List<Staged> staged = new ArrayList<>(entries.size());
+        Map<KeyBytes, byte[]> last = new LinkedHashMap<>();
         for (KvEntry e : entries) {
-            KeyBytes key = new KeyBytes(e.key().clone());
+            last.put(new KeyBytes(e.key().clone()), e.value());
+        }
+        List<Staged> overwrites = new ArrayList<>(last.size());
+        List<Staged> creates = new ArrayList<>();
+        for (Map.Entry<KeyBytes, byte[]> e : last.entrySet()) {
+            KeyBytes key = e.getKey();
             Cursor tail = cursors.get(key);
-            if (e.value() == null || tail == null || !tail.verified()) {
-                if (e.value() == null) {
-                    delete(e.key());
-                } else {
-                    put(e.key(), e.value());
-                }
-                continue;
+            if (e.getValue() == null) {
+                delete(key.bytes());
+            } else if (tail == null) {
+                creates.add(new Staged(key, null, e.getValue()));
+            } else if (tail.verified()) {
+                overwrites.add(new Staged(key, tail, e.getValue()));
+            } else {
+                put(key.bytes(), e.getValue());
             }
-            staged.add(new Staged(key, tail, e.value()));
         }
-        // Each node's batch holds two verbs per version and moves each version's bytes once.
-        int from = 0;
-        while (from < staged.size()) {
-            int to = from + 1;
-            long bytes = staged.get(from).entryBytes();
-            while (to < staged.size() && to - from < MAX_STAGED
-                    && bytes + staged.get(to).entryBytes() <= FabricLimits.MAX_BATCH_BYTES / 2) {
-                bytes += staged.get(to++).entryBytes();
-            }
-            putStaged(staged.subList(from, to));
-            from = to;
-        }
+        inChunks(overwrites, MAX_STAGED, this::putStaged);
+        inChunks(creates, MetadataService.MAX_CREATE_ALL, this::createStaged);
     }
 
     /** Overwrites per batch: two verbs each, well within a batch's verb limit. */
     private static final int MAX_STAGED = FabricLimits.MAX_BATCH_VERBS / 4;
 
+    /** Hands {@code each} runs of at most {@code max} entries that fit a batch's bytes and a create's keys. */
+    private static void inChunks(List<Staged> staged, int max, java.util.function.Consumer<List<Staged>> each) {
+        int from = 0;
+        while (from < staged.size()) {
+            int to = from + 1;
+            long bytes = staged.get(from).entryBytes();
+            long keyBytes = staged.get(from).key.bytes().length;
+            while (to < staged.size() && to - from < max
+                    && bytes + staged.get(to).entryBytes() <= FabricLimits.MAX_BATCH_BYTES / 2
+                    && keyBytes + staged.get(to).key.bytes().length <= MetadataService.MAX_CREATE_ALL_KEY_BYTES) {
+                bytes += staged.get(to).entryBytes();
+                keyBytes += staged.get(to++).key.bytes().length;
+            }
+            each.accept(staged.subList(from, to));
+            from = to;
+        }
+    }
+
     private void putStaged(List<Staged> staged) {
         TrafficCounter op = new TrafficCounter();
         try {
-            for (Staged s : staged) {
-                long versionId = (clientId << VERSION_COUNTER_BITS) | versionCounter.incrementAndGet();
-                byte[] entry = EntryLayout.encode(versionId, s.tail.seq() + 1, s.key.bytes(), s.value, false,
-                        lineage, epoch);
-                s.mine = new Pending(allocate(entry.length, op), versionId, entry);
-            }
+            stage(staged, op);
             writeAllReplicas(staged, op);
             List<Staged> unlinked = casAll(staged, op);
             for (Staged s : unlinked) {
@@ -769,6 +781,67 @@ public final class CloverStore implements LineageStore {
         } finally {
             puts.add(staged.size());
             addTo(putTraffic, op);
+        }
+    }
+
+    /**
+     * Creates keys this client has no cursor for: their first versions in one round trip, then one
+     * call to the metadata server for all. A key that exists after all (another client made it) is
+     * appended to, as a single PUT would.
+     */
+    private void createStaged(List<Staged> staged) {
+        TrafficCounter op = new TrafficCounter();
+        try {
+            stage(staged, op);
+            writeAllReplicas(staged, op);
+            List<byte[]> keys = new ArrayList<>(staged.size());
+            long[] heads = new long[staged.size()];
+            for (int i = 0; i < staged.size(); i++) {
+                keys.add(staged.get(i).key.bytes());
+                heads[i] = staged.get(i).mine.pointer;
+            }
+            op.addRoundTrips(1);
+            List<MetadataService.KeyLocation> locations;
+            try {
+                locations = callMetadata(() -> metadata.createAll(keys, heads), "create keys");
+            } catch (SpaceExhaustedException notAll) {
+                createOneByOne(staged, op);   // so that exactly the keys that fit are created
+                return;
+            }
+            for (int i = 0; i < staged.size(); i++) {
+                Staged s = staged.get(i);
+                if (locations.get(i).created()) {
+                    cursors.put(s.key, s.mine.cursor());
+                } else {
+                    link(s.key, Cursor.unverified(locations.get(i).tail()), s.mine, false, op);
+                }
+            }
+        } finally {
+            puts.add(staged.size());
+            addTo(putTraffic, op);
+        }
+    }
+
+    private void createOneByOne(List<Staged> staged, TrafficCounter op) {
+        for (int i = 0; i < staged.size(); i++) {
+            try {
+                link(staged.get(i).key, null, staged.get(i).mine, false, op);
+            } catch (SpaceExhaustedException full) {
+                for (Staged never : staged.subList(i, staged.size())) {
+                    never.mine.abandon();
+                }
+                throw full;
+            }
+        }
+    }
+
+    /** Gives each staged entry its version, written nowhere yet: after its cursor's, or the first of a new key. */
+    private void stage(List<Staged> staged, TrafficCounter op) {
+        for (Staged s : staged) {
+            long versionId = (clientId << VERSION_COUNTER_BITS) | versionCounter.incrementAndGet();
+            long seq = s.tail == null ? 1 : s.tail.seq() + 1;
+            byte[] entry = EntryLayout.encode(versionId, seq, s.key.bytes(), s.value, false, lineage, epoch);
+            s.mine = new Pending(allocate(entry.length, op), versionId, entry);
         }
     }
 

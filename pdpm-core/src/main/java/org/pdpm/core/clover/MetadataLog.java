@@ -2,7 +2,9 @@ package org.pdpm.core.clover;
 
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.IntPredicate;
 import java.util.function.LongFunction;
 import org.pdpm.core.api.SpaceExhaustedException;
@@ -57,6 +59,8 @@ final class MetadataLog {
     private long tail;
     private int lastLength;
     private int source;
+    /** How far each connected replica's log ran at replay, in the live half. */
+    private final Map<Integer, Long> replicaLengths = new HashMap<>();
 
     MetadataLog(PoolNodes nodes, PoolLayout layout, IntPredicate inService) {
         this.nodes = nodes;
@@ -75,15 +79,35 @@ final class MetadataLog {
      * with {@link UnreachableReplicasException} when some replica did not answer: the record is then
      * not appended, and the caller may take those nodes out of service and append again.
      */
-    synchronized void append(LongFunction<byte[]> encode) {
-        byte[] record = encode.apply(nextSeq);
-        if (tail + record.length > halfBytes) {
+    void append(LongFunction<byte[]> encode) {
+        append(List.of(encode));
+    }
+
+    /**
+     * Appends the records {@code encoders} build for consecutive sequence numbers, durably on every
+     * log replica in service, in one write per replica: after a crash, replay finds a prefix of them
+     * (records are checked in sequence). Fails as {@link #append(LongFunction)} does, appending none.
+     */
+    synchronized void append(List<LongFunction<byte[]>> encoders) {
+        ByteArrayOutputStream records = new ByteArrayOutputStream();
+        long seq = nextSeq;
+        int last = 0;
+        for (LongFunction<byte[]> encode : encoders) {
+            byte[] record = encode.apply(seq++);
+            records.writeBytes(record);
+            last = record.length;
+        }
+        if (tail + records.size() > halfBytes) {
             throw new FullException();
         }
-        writeEverywhere(halfOffset(half) + tail, record);
-        tail += record.length;
-        lastLength = record.length;
-        nextSeq++;
+        if (records.size() > FabricLimits.MAX_TRANSFER_BYTES) {
+            throw new IllegalArgumentException("an append of " + records.size() + " bytes exceeds one transfer ("
+                    + FabricLimits.MAX_TRANSFER_BYTES + ")");
+        }
+        writeEverywhere(halfOffset(half) + tail, records.toByteArray());
+        tail += records.size();
+        lastLength = last;
+        nextSeq = seq;
     }
 
     /**
@@ -160,14 +184,16 @@ final class MetadataLog {
      * Reads, among group 0's connected nodes, the log of the highest generation and then the
      * longest, and hands every valid record after its START to {@code visitor}. A pool whose log
      * was never started gets a START record first. Nothing else is written: the caller first checks
-     * that no node it cannot reach may hold a longer log, then calls {@link #repairLastRecord}.
+     * that no node it cannot reach may hold a longer log, then calls {@link #repairTail}.
      */
     synchronized void replay(RecordVisitor visitor) {
         source = -1;
         Extent best = null;
+        Map<Integer, Extent> extents = new HashMap<>();
         for (int n = 0; n < layout.replication(); n++) {
             if (nodes.isConnected(n)) {
                 Extent e = extent(n);
+                extents.put(n, e);
                 if (best == null || (e != null && (e.generation() > best.generation()
                         || (e.generation() == best.generation() && e.length() > best.length())))) {
                     best = e;
@@ -190,6 +216,13 @@ final class MetadataLog {
         half = best.half();
         generation = best.generation();
         tail = scan(source, half, best.firstSeq(), visitor);
+        // A replica whose live half is another (a compaction's switch reached it or not) holds none of this log.
+        replicaLengths.clear();
+        for (Map.Entry<Integer, Extent> e : extents.entrySet()) {
+            Extent x = e.getValue();
+            boolean same = x != null && x.half() == half && x.generation() == generation;
+            replicaLengths.put(e.getKey(), same && layout.replication() > 1 ? x.length() : same ? tail : 0);
+        }
     }
 
     /** The node's live half: the valid START of the highest generation, and how long its log runs; null when none. */
@@ -215,12 +248,23 @@ final class MetadataLog {
         return new Extent(best.half(), best.generation(), best.firstSeq(), length);
     }
 
-    /** Makes the last record replayed durable on every replica in service: a crash may have left it on some. */
-    synchronized void repairLastRecord() {
-        if (lastLength > 0) {
-            byte[] last = nodes.connection(source).read(nodes.region(source), halfOffset(half) + tail - lastLength,
-                    lastLength);
-            writeEverywhere(halfOffset(half) + tail - lastLength, last);
+    /**
+     * Makes what the replicas in service may disagree on durable on all of them: the last record
+     * replayed, and everything past the shortest of their logs (an append of several records may
+     * have reached each replica in part).
+     */
+    synchronized void repairTail() {
+        long from = tail - lastLength;
+        for (Map.Entry<Integer, Long> e : replicaLengths.entrySet()) {
+            if (inService.test(e.getKey())) {
+                from = Math.min(from, e.getValue());
+            }
+        }
+        while (from < tail) {
+            int n = (int) Math.min(FabricLimits.MAX_TRANSFER_BYTES, tail - from);
+            byte[] bytes = nodes.connection(source).read(nodes.region(source), halfOffset(half) + from, n);
+            writeEverywhere(halfOffset(half) + from, bytes);
+            from += n;
         }
     }
 

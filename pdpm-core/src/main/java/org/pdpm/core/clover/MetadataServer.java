@@ -8,13 +8,13 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -152,7 +152,7 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
     private final PoolNodes nodes;
     private final PoolLayout layout;
     private final MetadataLog log;
-    private final ConcurrentSkipListMap<KeyBytes, KeyState> index = new ConcurrentSkipListMap<>();
+    private final KeyIndex<KeyState> index = new KeyIndex<>();
     private final long[] nextBlock;
     private final Map<Long, BlockUsage> usage = new HashMap<>();
     private final ArrayDeque<FreeBlock> freeBlocks = new ArrayDeque<>();
@@ -190,7 +190,7 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
         long start = System.nanoTime();
         log.replay(this::apply);
         checkReachable();
-        log.repairLastRecord();
+        log.repairTail();
         rebuildViews();
         loadShortcuts();
         List<KeyBytes> superseded = reclaimSealedBlocks();
@@ -550,6 +550,79 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
                 return create(key, head);   // removed meanwhile: create it anew
             }
             return new KeyLocation(key, existing.head, existing.tail, false);
+        }
+    }
+
+    @Override
+    public List<KeyLocation> createAll(List<byte[]> keys, long[] heads) {
+        checkCreateAll(keys, heads);
+        KeyLocation[] out = new KeyLocation[keys.size()];
+        List<Integer> known = new ArrayList<>();
+        synchronized (this) {
+            Map<KeyBytes, Integer> fresh = new LinkedHashMap<>();
+            for (int i = 0; i < keys.size(); i++) {
+                KeyBytes k = new KeyBytes(keys.get(i).clone());
+                if (index.containsKey(k) || fresh.putIfAbsent(k, i) != null) {
+                    known.add(i);
+                }
+            }
+            if (index.size() + fresh.size() > layout.maxKeys()) {
+                throw new SpaceExhaustedException("the pool's shortcut table holds at most " + layout.maxKeys()
+                        + " keys; " + index.size() + " exist and " + fresh.size() + " more were asked for");
+            }
+            List<Long> slots = new ArrayList<>(fresh.size());
+            RoundTrip clear = RoundTrip.on(new TrafficCounter());
+            boolean clearing = false;
+            List<java.util.function.LongFunction<byte[]>> records = new ArrayList<>(fresh.size());
+            for (Map.Entry<KeyBytes, Integer> e : fresh.entrySet()) {
+                Long reused = freeSlots.pollFirst();
+                long slot = reused != null ? reused : nextSlot++;
+                if (reused != null) {
+                    postShortcut(clear, slot, Pointer.NULL);   // not the old key's head, after a restart
+                    clearing = true;
+                }
+                slots.add(slot);
+                long head = heads[e.getValue()];
+                byte[] k = e.getKey().bytes();
+                records.add(seq -> LogRecordLayout.key(seq, head, slot, k));
+            }
+            try {
+                if (clearing) {
+                    awaitOrReport(clear);
+                }
+                appendLog(records);
+            } catch (RuntimeException e) {
+                freeSlots.addAll(slots);
+                throw e;
+            }
+            int s = 0;
+            for (Map.Entry<KeyBytes, Integer> e : fresh.entrySet()) {
+                int i = e.getValue();
+                index.put(e.getKey(), new KeyState(slots.get(s++), heads[i]));
+                out[i] = new KeyLocation(keys.get(i), heads[i], heads[i], true);
+            }
+        }
+        for (int i : known) {
+            out[i] = create(keys.get(i), heads[i]);   // follows the chain, under the key's lock
+        }
+        return Arrays.asList(out);
+    }
+
+    private static void checkCreateAll(List<byte[]> keys, long[] heads) {
+        if (keys.size() != heads.length) {
+            throw new IllegalArgumentException(keys.size() + " keys and " + heads.length + " heads");
+        }
+        if (keys.size() > MAX_CREATE_ALL) {
+            throw new IllegalArgumentException("one createAll takes at most " + MAX_CREATE_ALL + " keys, not "
+                    + keys.size());
+        }
+        long bytes = 0;
+        for (byte[] k : keys) {
+            bytes += k.length;
+        }
+        if (bytes > MAX_CREATE_ALL_KEY_BYTES) {
+            throw new IllegalArgumentException("one createAll takes at most " + MAX_CREATE_ALL_KEY_BYTES
+                    + " bytes of keys, not " + bytes);
         }
     }
 
@@ -928,12 +1001,13 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
 
     @Override
     public List<KeyLocation> scan(byte[] prefix, byte[] after, int limit) {
-        Map<KeyBytes, KeyState> tail = after == null
-                ? index.tailMap(new KeyBytes(prefix), true)
-                : index.tailMap(new KeyBytes(after), false);
+        java.util.Iterator<Map.Entry<KeyBytes, KeyState>> keys = after == null
+                ? index.from(new KeyBytes(prefix), true)
+                : index.from(new KeyBytes(after), false);
         List<KeyLocation> out = new ArrayList<>(Math.min(limit, 256));
-        for (Map.Entry<KeyBytes, KeyState> e : tail.entrySet()) {
-            if (!e.getKey().startsWith(prefix) || out.size() == limit) {
+        while (out.size() < limit && keys.hasNext()) {
+            Map.Entry<KeyBytes, KeyState> e = keys.next();
+            if (!e.getKey().startsWith(prefix)) {
                 break;
             }
             KeyState k = e.getValue();
@@ -1032,11 +1106,16 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
     }
 
     /** Appends to the log; replicas that do not answer are taken out of service, and the append retried. */
-    private synchronized void appendLog(java.util.function.LongFunction<byte[]> encode) {
+    private void appendLog(java.util.function.LongFunction<byte[]> encode) {
+        appendLog(List.of(encode));
+    }
+
+    /** Appends records together (one write per log replica), taking unreachable replicas out and compacting as needed. */
+    private synchronized void appendLog(List<java.util.function.LongFunction<byte[]>> records) {
         boolean compacted = false;
         while (true) {
             try {
-                log.append(encode);
+                log.append(records);
                 return;
             } catch (UnreachableReplicasException e) {
                 for (int n : e.nodes()) {

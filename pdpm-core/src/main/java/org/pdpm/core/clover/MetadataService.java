@@ -34,6 +34,22 @@ public interface MetadataService extends Lineages {
      */
     KeyLocation create(byte[] key, long head);
 
+    /** Most keys one {@link #createAll} takes. */
+    int MAX_CREATE_ALL = 256;
+
+    /** Most key bytes, all keys together, one {@link #createAll} takes. */
+    int MAX_CREATE_ALL_KEY_BYTES = 1 << 20;
+
+    /**
+     * {@link #create} for each key with its head, the new keys made durable together (one log
+     * append): the locations in the keys' order. Each key is created or found on its own, as by
+     * {@code create}; a key given twice is created once and found the second time. Fails with an
+     * {@link IllegalArgumentException} beyond {@link #MAX_CREATE_ALL} keys or
+     * {@link #MAX_CREATE_ALL_KEY_BYTES}, and with a {@code SpaceExhaustedException}, creating none,
+     * when the pool cannot take all new keys.
+     */
+    List<KeyLocation> createAll(List<byte[]> keys, long[] heads);
+
     /** A block of data space for {@code clientId}, durably granted to it and to nobody else. */
     BlockGrant grantBlock(long clientId);
 

@@ -35,6 +35,8 @@ import org.pdpm.core.clover.MetadataService;
  *  15 PINS           -                                              u32 count | pin*    count <= MAX_PINS
  *  16 MEMBERSHIP     -                                              membership
  *  17 REPORT_UNREACHABLE  u32 node                                  membership
+ *  18 CREATE_ALL     u32 count | (key | u64 head)*                  u32 count | location*
+ *                    count in 0..MAX_CREATE_ALL; the server refuses more than MAX_CREATE_ALL_KEY_BYTES of keys
  *
  *  key      := u16 n | bytes[n]
  *  location := key | u64 head | u64 tail | u8 created
@@ -58,8 +60,8 @@ import org.pdpm.core.clover.MetadataService;
 final class MetadataRpcLayout {
 
     static final int MAGIC = 0x534d4450; // "PDMS" read little-endian
-    /** 2: lineages and pins, and a location's head. 3: membership and unreachable nodes. */
-    static final short VERSION = 3;
+    /** 2: lineages and pins, and a location's head. 3: membership and unreachable nodes. 4: batched creates. */
+    static final short VERSION = 4;
 
     static final int LENGTH_PREFIX_BYTES = 4;
     static final int MAX_SECRET_BYTES = 1024;
@@ -82,7 +84,8 @@ final class MetadataRpcLayout {
     static final int MEMBERSHIP_MAX_BYTES = 8 + 4 + MAX_OUT_NODES * 4;
     /**
      * Largest body: a SCAN reply of the most keys of the largest size (16 MiB). A full PINS reply
-     * (8.4 MiB), a full LINEAGE reply (48 KiB), a full membership reply (3 KiB) and a CALL carrying two keys are smaller.
+     * (8.4 MiB), a full LINEAGE reply (48 KiB), a full membership reply (3 KiB), a CALL carrying two keys and
+     * one of CREATE_ALL (up to as many keys as a SCAN reply, each with 8 bytes instead of 19) are smaller.
      */
     static final int MAX_BODY_BYTES = 2 + 4 + MAX_SCAN_LIMIT * (LOCATION_FIXED_BYTES + MAX_KEY_BYTES);
 
@@ -109,8 +112,9 @@ final class MetadataRpcLayout {
     static final byte PINS = 15;
     static final byte MEMBERSHIP = 16;
     static final byte REPORT_UNREACHABLE = 17;
+    static final byte CREATE_ALL = 18;
     /** The highest method number: every one above is unknown. */
-    static final byte LAST_METHOD = REPORT_UNREACHABLE;
+    static final byte LAST_METHOD = CREATE_ALL;
 
     static final byte OK = 0;
     static final byte ERROR_SPACE_EXHAUSTED = 1;

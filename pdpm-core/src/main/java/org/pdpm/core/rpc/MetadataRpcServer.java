@@ -1,18 +1,19 @@
 package org.pdpm.core.rpc;
 
-import org.pdpm.core.api.Lineages;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import org.pdpm.core.api.Lineages;
+import org.pdpm.core.api.Lineages.Pin;
 import org.pdpm.core.clover.MetadataService;
 import org.pdpm.core.clover.MetadataService.BlockGrant;
 import org.pdpm.core.clover.MetadataService.KeyLocation;
 import org.pdpm.core.clover.MetadataService.LineageInfo;
 import org.pdpm.core.clover.MetadataService.Membership;
-import org.pdpm.core.api.Lineages.Pin;
 
 /**
  * Serves a {@link MetadataService} to {@link RemoteMetadataService} clients over TCP, in the frames
@@ -99,6 +100,27 @@ public final class MetadataRpcServer extends FramedRpcServer {
                 yield () -> {
                     KeyLocation l = service.create(key, head);
                     MetadataCodec.putLocation(reply.ok(), l);
+                };
+            }
+            case MetadataRpcLayout.CREATE_ALL -> {
+                int count = in.getInt();
+                if (count < 0 || count > MetadataService.MAX_CREATE_ALL) {
+                    throw new MalformedFrameException("CREATE_ALL of " + count + " keys; at most "
+                            + MetadataService.MAX_CREATE_ALL);
+                }
+                List<byte[]> keys = new ArrayList<>(count);
+                long[] heads = new long[count];
+                for (int i = 0; i < count; i++) {
+                    keys.add(in.getKey());
+                    heads[i] = in.getLong();
+                }
+                in.expectEnd();
+                yield () -> {
+                    List<KeyLocation> created = service.createAll(keys, heads);
+                    FrameWriter out = reply.ok().putInt(created.size());
+                    for (KeyLocation l : created) {
+                        MetadataCodec.putLocation(out, l);
+                    }
                 };
             }
             case MetadataRpcLayout.GRANT -> {

@@ -100,6 +100,33 @@ public final class RemoteMetadataService implements MetadataService, AutoCloseab
     }
 
     @Override
+    public List<KeyLocation> createAll(List<byte[]> keys, long[] heads) {
+        if (keys.size() != heads.length || keys.size() > MAX_CREATE_ALL) {
+            throw new IllegalArgumentException("createAll takes as many heads as keys, at most " + MAX_CREATE_ALL
+                    + "; given " + keys.size() + " keys and " + heads.length + " heads");
+        }
+        for (byte[] k : keys) {
+            checkKey("key", k);
+        }
+        return call("create keys", MetadataRpcLayout.CREATE_ALL, w -> {
+            w.putInt(keys.size());
+            for (int i = 0; i < keys.size(); i++) {
+                w.putKey(keys.get(i)).putLong(heads[i]);
+            }
+        }, c -> {
+            int n = c.getInt();
+            if (n != keys.size()) {
+                throw new MalformedFrameException("create result holds " + n + " keys; " + keys.size() + " were sent");
+            }
+            List<KeyLocation> created = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                created.add(MetadataCodec.getLocation(c));
+            }
+            return created;
+        });
+    }
+
+    @Override
     public BlockGrant grantBlock(long clientId) {
         return call("get space", MetadataRpcLayout.GRANT, w -> w.putLong(clientId), MetadataCodec::getGrant);
     }

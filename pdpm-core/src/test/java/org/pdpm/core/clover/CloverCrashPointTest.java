@@ -139,6 +139,61 @@ class CloverCrashPointTest {
     }
 
     /**
+     * A batch of two new keys (putAll's shared creation), the writer or the server stopped after
+     * each of its verbs: each key is absent or whole, both when acknowledged. At R = 2 the log's
+     * second replica then serves alone, so a crash that left it short of the first must have been
+     * repaired at recovery.
+     */
+    @ParameterizedTest(name = "R={0} power loss {1} server {2}")
+    @MethodSource("batchedCreateCases")
+    void everyCrashPointOfABatchedCreateLeavesEachKeyAbsentOrWhole(int replication, Loss loss, boolean server) {
+        byte[] one = b("first new key of a batch");
+        byte[] two = b("second new key of a batch");
+        byte[] valueTwo = b("the second key's value");
+        List<KvEntry> batch = List.of(new KvEntry(one, NEW), new KvEntry(two, valueTwo));
+        java.util.function.Function<World, SimClient> crashing = server ? World::metadataClient : World::writerClient;
+        long verbs = countVerbs(replication, w -> w.writer.putAll(batch), crashing);
+        // writer: two versions written (and flushed) to each replica in one round trip; server: one log append per replica
+        assertThat(verbs).as("verbs of a batched create").isEqualTo(server ? 2L * replication : 4L * replication);
+        for (long k = 0; k <= verbs; k++) {
+            World w = new World(replication, (server ? 7000 : 6000) + k);
+            SimClient c = crashing.apply(w);
+            c.crashAfterVerbs(c.verbsPosted() + k);
+            boolean acknowledged = attempt(() -> w.writer.putAll(batch));
+            assertThat(acknowledged).as("k=%d", k).isEqualTo(k == verbs);
+            w.recover(loss);
+            if (replication > 1) {
+                w.serveFromSecondReplicaAlone();
+            }
+            String where = "R=" + replication + " loss=" + loss + " server=" + server + " k=" + k;
+            byte[] nowOne = w.reader.get(one);
+            byte[] nowTwo = w.reader.get(two);
+            if (acknowledged) {
+                assertThat(nowOne).as(where).isEqualTo(NEW);
+                assertThat(nowTwo).as(where).isEqualTo(valueTwo);
+            } else {
+                assertThat(nowOne).as(where).isIn(null, NEW);
+                assertThat(nowTwo).as(where).isIn(null, valueTwo);
+            }
+            byte[] after = b("written after recovery");
+            w.reader.putAll(List.of(new KvEntry(one, after), new KvEntry(two, after), new KvEntry(b("third"), after)));
+            for (byte[] key : List.of(one, two, b("third"))) {
+                assertThat(w.reader.get(key)).as(where).isEqualTo(after);
+            }
+            assertThat(w.reader.get(K)).as(where).isEqualTo(OLD);
+        }
+    }
+
+    static List<Arguments> batchedCreateCases() {
+        List<Arguments> out = new ArrayList<>();
+        for (Arguments a : metadataCases()) {
+            out.add(Arguments.of(a.get()[0], a.get()[1], false));
+            out.add(Arguments.of(a.get()[0], a.get()[1], true));
+        }
+        return out;
+    }
+
+    /**
      * The server's collection after an overwrite: without a pin it moves the key's head and
      * unlinks the old version; with one it links the pinned version past the superseded one.
      */
@@ -392,6 +447,19 @@ class CloverCrashPointTest {
             }
             recovered = MetadataServer.open(sim.client("recovered-metadata").asFabric(), nodes, options);
             reader = store(sim.client("reader"), recovered);
+        }
+
+        /**
+         * Node 0 dies after recovery and the recovered server takes it out of service; then a new
+         * server replays the log from node 1 alone, and a new reader reads through it.
+         */
+        void serveFromSecondReplicaAlone() {
+            sim.killNode(nodes.get(0));
+            recovered.reportUnreachable(0);
+            reader.close();
+            recovered.close();
+            recovered = MetadataServer.open(sim.client("second-replica-metadata").asFabric(), nodes, options);
+            reader = store(sim.client("second-replica-reader"), recovered);
         }
 
         /** The bystander is untouched, a scan agrees with GETs, and the chain still takes writes. */

@@ -34,6 +34,11 @@ class ForwardingMetadataService implements MetadataService {
     }
 
     @Override
+    public List<KeyLocation> createAll(List<byte[]> keys, long[] heads) {
+        return delegate.createAll(keys, heads);
+    }
+
+    @Override
     public BlockGrant grantBlock(long clientId) {
         return delegate.grantBlock(clientId);
     }

@@ -26,6 +26,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.pdpm.core.api.KvCursor;
+import org.pdpm.core.api.KvEntry;
 import org.pdpm.core.api.KvLimits;
 import org.pdpm.core.api.SpaceExhaustedException;
 import org.pdpm.core.api.StoreUnavailableException;
@@ -86,6 +87,18 @@ class MetadataRpcTest {
             MetadataService.KeyLocation again = remote.create(b("key-7"), Pointer.of(0, layout.dataOffset(), 64));
             assertThat(again.created()).isFalse();
             assertThat(again.tail()).isEqualTo(localLoc.tail());
+            List<MetadataService.KeyLocation> batch = remote.createAll(List.of(b("key-7"), b("key-9")),
+                    new long[] {Pointer.of(0, layout.dataOffset(), 64), Pointer.of(0, layout.dataOffset(), 64)});
+            assertThat(batch).extracting(MetadataService.KeyLocation::created).containsExactly(false, false);
+            assertThat(batch.get(0).tail()).isEqualTo(localLoc.tail());
+            assertThat(batch.get(1).key()).isEqualTo(b("key-9"));
+            List<KvEntry> fresh = new ArrayList<>();
+            for (int i = 0; i < 40; i++) {
+                fresh.add(new KvEntry(b("batched-" + i), b("over the wire " + i)));
+            }
+            store.putAll(fresh);                              // creates them all in one CREATE_ALL
+            assertThat(other.get(b("batched-39"))).isEqualTo(b("over the wire 39"));
+            assertThat(pool.metadata.lookup(b("batched-0")).created()).isFalse();
 
             List<MetadataService.KeyLocation> page = remote.scan(b("key-1"), b("key-10"), 5);
             List<MetadataService.KeyLocation> expected = pool.metadata.scan(b("key-1"), b("key-10"), 5);
@@ -166,7 +179,7 @@ class MetadataRpcTest {
             byte[] refused = readToEnd(s.getInputStream());
             assertThat(refused[4]).as("REFUSED").isEqualTo(MetadataRpcLayout.REFUSED);
             assertThat(new String(refused, 4 + 3, refused.length - 4 - 3, StandardCharsets.UTF_8))
-                    .isEqualTo("protocol version 1 is not served; this server speaks version 3");
+                    .isEqualTo("protocol version 1 is not served; this server speaks version " + MetadataRpcLayout.VERSION);
         }
     }
 
@@ -396,11 +409,11 @@ class MetadataRpcTest {
     // ------------------------------------------------------------------ garbage
 
     /**
-     * A call the test would notice if executed: CREATE, or one of lineages, pins and membership
+     * A call the test would notice if executed: CREATE, CREATE_ALL, or one of lineages, pins and membership
      * (which the recording service records).
      */
     private static byte[] callBody(Random random) {
-        return switch (random.nextInt(8)) {
+        return switch (random.nextInt(9)) {
             case 0 -> {
                 byte[] key = new byte[1 + random.nextInt(32)];
                 random.nextBytes(key);
@@ -415,6 +428,12 @@ class MetadataRpcTest {
             case 4 -> le(2).put(MetadataRpcLayout.CALL).put(MetadataRpcLayout.MEMBERSHIP).array();
             case 5 -> le(2 + 4).put(MetadataRpcLayout.CALL).put(MetadataRpcLayout.REPORT_UNREACHABLE)
                     .putInt(random.nextInt()).array();
+            case 6 -> {
+                byte[] key = new byte[1 + random.nextInt(32)];
+                random.nextBytes(key);
+                yield le(2 + 4 + 2 + key.length + 8).put(MetadataRpcLayout.CALL).put(MetadataRpcLayout.CREATE_ALL).putInt(1)
+                        .putShort((short) key.length).put(key).putLong(random.nextLong()).array();
+            }
             default -> {
                 byte[] owner = ("owner-" + random.nextInt()).getBytes(StandardCharsets.UTF_8);
                 byte method = random.nextBoolean() ? MetadataRpcLayout.PIN : MetadataRpcLayout.UNPIN;

@@ -44,6 +44,12 @@ final class RecordingMetadataService extends ForwardingMetadataService {
     }
 
     @Override
+    public List<KeyLocation> createAll(List<byte[]> keys, long[] heads) {
+        KeyLocation l = location;
+        return l != null ? java.util.Collections.nCopies(keys.size(), l) : super.createAll(keys, heads);
+    }
+
+    @Override
     public List<KeyLocation> scan(byte[] prefix, byte[] after, int limit) {
         KeyLocation l = location;
         return l != null ? List.of(l, l) : super.scan(prefix, after, limit);
