@@ -673,12 +673,12 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
     }
 
     /**
-     * Walks the key's chain and keeps its tail and the newest version every live lineage and every
-     * pin sees; links each kept version past the dropped ones after it, durably on every replica
-     * (and moves the durable head when the oldest versions go), then marks the dropped ones
-     * unlinked. Readers still on a dropped version find it unlinked and start again from the head;
-     * its space is reused only after every entry of its block is unlinked and a grace period.
-     * Caller holds the key's lock.
+     * Walks the key's chain, as far as every replica in service links it, and keeps its tail and
+     * the newest version every live lineage and every pin sees; links each kept version past the
+     * dropped ones after it, durably on every replica (and moves the durable head when the oldest
+     * versions go), then marks the dropped ones unlinked. Readers still on a dropped version find
+     * it unlinked and start again from the head; its space is reused only after every entry of its
+     * block is unlinked and a grace period. Caller holds the key's lock.
      */
     private void collect(KeyBytes key, KeyState k) {
         List<Long> chain = new ArrayList<>();
@@ -700,7 +700,7 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
             }
             at = h.next();
         }
-        int n = chain.size();
+        int n = linkedOnEveryReplica(chain);
         boolean[] keep = new boolean[n];
         keep[n - 1] = true;
         for (Visibility v : views) {
@@ -778,6 +778,41 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
         if (removable) {
             removeKey(key, k, chain.get(n - 1), last);
         }
+    }
+
+    /**
+     * How many versions from the start of {@code chain} are linked alike on every replica in
+     * service. The walk read one replica, whose links may not be on the others yet: a writer copies
+     * its link to the backups only after its CAS on the primary succeeds, and a CAS that a dying
+     * primary took while the writer saw it fail is made again on the new primary. Collecting past
+     * such a link would unlink, on the replicas left, the version that writer then links to.
+     */
+    private int linkedOnEveryReplica(List<Long> chain) {
+        if (layout.replication() == 1) {
+            return chain.size();
+        }
+        // Every node in service is read, even a group's last one: the walk may have read a node taken out since.
+        RoundTrip rt = RoundTrip.on(new TrafficCounter());
+        List<CompletableFuture<BatchResult>> reads = new ArrayList<>();
+        List<Integer> readOf = new ArrayList<>();
+        for (int i = 0; i + 1 < chain.size(); i++) {
+            long word = Pointer.offset(chain.get(i)) + EntryLayout.NEXT_OFFSET;
+            for (int node : inService(Pointer.group(chain.get(i)))) {
+                Batch b = new Batch(1);
+                b.read(nodes.region(node), word, 8);
+                reads.add(rt.post(nodes.connection(node), b));
+                readOf.add(i);
+            }
+        }
+        awaitOrReport(rt);
+        int n = chain.size();
+        for (int j = 0; j < reads.size(); j++) {
+            int i = readOf.get(j);
+            if (i + 1 < n && LogRecordLayout.long8(reads.get(j).join().bytes(0), 0) != chain.get(i + 1)) {
+                n = i + 1;
+            }
+        }
+        return n;
     }
 
     /**

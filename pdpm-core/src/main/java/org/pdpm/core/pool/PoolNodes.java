@@ -23,6 +23,7 @@ public final class PoolNodes implements AutoCloseable {
     private final AtomicReferenceArray<Connection> connections;
     private final AtomicReferenceArray<RemoteRegion> regions;
     private final FabricException[] connectFailures;
+    private boolean closed;
 
     private PoolNodes(Fabric fabric, List<NodeAddress> addresses, List<Connection> connections,
                       FabricException[] connectFailures) {
@@ -121,6 +122,11 @@ public final class PoolNodes implements AutoCloseable {
 
     /** Replaces the node's connection with a new one; fails when the node cannot be reached. */
     public synchronized void reconnect(int node) {
+        if (closed) {
+            // A closed owner (a metadata server replaced by a new one) must not come back to life.
+            throw new FabricException(FabricException.Status.FLUSHED, "the connections to pool node "
+                    + addresses.get(node) + " are closed");
+        }
         Connection fresh = fabric.connect(addresses.get(node));
         regions.set(node, fresh.node().firstRegion());
         Connection old = connections.getAndSet(node, fresh);
@@ -154,7 +160,8 @@ public final class PoolNodes implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
+        closed = true;
         for (int n = 0; n < connections.length(); n++) {
             Connection c = connections.getAndSet(n, null);
             if (c != null) {

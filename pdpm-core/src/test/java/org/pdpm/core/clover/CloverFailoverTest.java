@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -17,6 +18,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.pdpm.core.api.StoreUnavailableException;
+import org.pdpm.rdma.api.Batch;
+import org.pdpm.rdma.api.BatchResult;
+import org.pdpm.rdma.api.Completions;
+import org.pdpm.rdma.api.Connection;
+import org.pdpm.rdma.api.Fabric;
+import org.pdpm.rdma.api.FabricException;
+import org.pdpm.rdma.api.NodeAddress;
+import org.pdpm.rdma.api.NodeInfo;
+import org.pdpm.rdma.api.TrafficCounter;
+import org.pdpm.rdma.api.Verb;
 import org.pdpm.rdma.local.LocalFabric;
 
 /**
@@ -110,6 +121,110 @@ class CloverFailoverTest {
                     .hasMessageContaining("group 0");
             assertThat(pool.metadata.membership().outNodes()).as("the last node of a group is never taken out")
                     .hasSizeLessThanOrEqualTo(1);
+        }
+    }
+
+    /**
+     * The primary takes a writer's commit CAS and dies before it answers, and the server collects
+     * the key meanwhile, reading the chain from that primary. The writer commits again on the
+     * backup; the server must not have unlinked there the version that commit links to (it did,
+     * and the writer, sent back to the tail the server knew, linked its own version to itself).
+     */
+    @Test
+    void aCommitOnlyTheDeadPrimaryTookIsNotCollectedOnTheBackup() {
+        CommitTrap trap = new CommitTrap();
+        try (LocalPool pool = new LocalPool(2, 8L << 20, new MetadataServer.Options(2, 1 << 20, 1 << 14, 64 << 10, 50),
+                trap::around)) {
+            CloverStore store = pool.client();
+            byte[] key = b("k");
+            store.put(key, b("v1"));
+            store.put(key, b("v2"));
+            store.drainNotices();
+            pool.metadata.awaitCollections();
+            trap.arm(pool.nodes.get(0), () -> pool.metadata.retire(key, 0, 0, 0));
+            store.put(key, b("v3"));
+            assertThat(trap.sprung).as("the commit CAS reached node 0").isTrue();
+            assertThat(pool.metadata.membership().outNodes()).containsExactly(0);
+            store.drainNotices();
+            pool.metadata.awaitCollections();
+            assertThat(pool.metadata.chainLength(key)).isEqualTo(1);
+            assertThat(pool.client().get(key)).isEqualTo(b("v3"));
+            pool.restartMetadata();
+            CloverStore fresh = pool.client();
+            assertThat(fresh.get(key)).isEqualTo(b("v3"));
+            fresh.put(key, b("v4"));
+            assertThat(pool.client().get(key)).isEqualTo(b("v4"));
+        }
+    }
+
+    /**
+     * Lets the first commit CAS posted to one node execute there, runs a step of the test, then
+     * kills the node and fails the CAS, as a node that dies before its completion is sent does.
+     */
+    private static final class CommitTrap implements Fabric {
+        private LocalFabric local;
+        private volatile NodeAddress victim;
+        private volatile Runnable meanwhile;
+        volatile boolean sprung;
+
+        Fabric around(LocalFabric fabric) {
+            this.local = fabric;
+            return this;
+        }
+
+        void arm(NodeAddress node, Runnable step) {
+            meanwhile = step;
+            victim = node;
+        }
+
+        @Override
+        public String name() {
+            return local.name();
+        }
+
+        @Override
+        public Connection connect(NodeAddress address) {
+            Connection c = local.connect(address);
+            return new Connection() {
+                @Override
+                public NodeInfo node() {
+                    return c.node();
+                }
+
+                @Override
+                public CompletableFuture<BatchResult> post(Batch batch) {
+                    if (!address.equals(victim) || batch.verb(0) != Verb.COMPARE_AND_SWAP) {
+                        return c.post(batch);
+                    }
+                    victim = null;
+                    Completions.await(c.post(batch), c.timeoutNanos(), "the victim");
+                    sprung = true;
+                    meanwhile.run();
+                    local.removeNode(address);
+                    return CompletableFuture.failedFuture(new FabricException(FabricException.Status.RETRY_EXCEEDED,
+                            "node " + address + " died before it answered"));
+                }
+
+                @Override
+                public TrafficCounter stats() {
+                    return c.stats();
+                }
+
+                @Override
+                public long timeoutNanos() {
+                    return c.timeoutNanos();
+                }
+
+                @Override
+                public void close() {
+                    c.close();
+                }
+            };
+        }
+
+        @Override
+        public void close() {
+            local.close();
         }
     }
 

@@ -2,6 +2,7 @@ package org.pdpm.core.clover;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 import org.pdpm.rdma.api.Fabric;
 import org.pdpm.rdma.api.NodeAddress;
 import org.pdpm.rdma.local.LocalFabric;
@@ -21,13 +22,18 @@ final class LocalPool implements AutoCloseable {
     }
 
     LocalPool(int nodeCount, long nodeBytes, MetadataServer.Options options) {
+        this(nodeCount, nodeBytes, options, f -> f);
+    }
+
+    /** A pool whose server and clients reach the nodes through {@code decorate} (faults injected there). */
+    LocalPool(int nodeCount, long nodeBytes, MetadataServer.Options options, Function<LocalFabric, Fabric> decorate) {
         this.options = options;
         int replication = options.replication();
         LocalFabric f = new LocalFabric();
         for (int i = 0; i < nodeCount; i++) {
             nodes.add(f.addNode(nodeBytes));
         }
-        this.fabric = f;
+        this.fabric = decorate.apply(f);
         this.replication = replication;
         this.metadata = MetadataServer.open(fabric, nodes, options());
     }

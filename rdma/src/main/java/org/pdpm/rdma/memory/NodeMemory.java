@@ -1,7 +1,7 @@
 package org.pdpm.rdma.memory;
 
 import java.security.SecureRandom;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import org.pdpm.rdma.api.NodeInfo;
@@ -15,7 +15,8 @@ import org.pdpm.rdma.api.RemoteRegion;
 public final class NodeMemory implements AutoCloseable {
 
     private final String nodeId;
-    private final List<Registered> regions = new CopyOnWriteArrayList<>();
+    /** Replaced whole, never changed in place: a verb racing {@link #close} sees all its regions or none. */
+    private volatile List<Registered> regions = List.of();
     private final SecureRandom random = new SecureRandom();
     private final boolean writeThrough;
     private volatile boolean closed;
@@ -30,7 +31,9 @@ public final class NodeMemory implements AutoCloseable {
     /** Registers {@code memory} as the next region and returns its descriptor with a fresh rkey. */
     public synchronized RemoteRegion register(RegionMemory memory) {
         RemoteRegion d = new RemoteRegion(regions.size(), memory.sizeBytes(), random.nextInt());
-        regions.add(new Registered(d, memory));
+        List<Registered> grown = new ArrayList<>(regions);
+        grown.add(new Registered(d, memory));
+        regions = List.copyOf(grown);
         return d;
     }
 
@@ -64,6 +67,6 @@ public final class NodeMemory implements AutoCloseable {
         for (Registered r : regions) {
             r.memory().close();
         }
-        regions.clear();
+        regions = List.of();
     }
 }
