@@ -83,6 +83,14 @@ public final class PdpmOptions {
                     + " in Flink; all buffers of a TaskManager together hold at most an eighth of its heap. 0 writes"
                     + " every update through to the store.");
 
+    public static final ConfigOption<MemorySize> READ_CACHE = ConfigOptions.key("state.backend.pdpm.read-cache")
+            .memoryType()
+            .defaultValue(MemorySize.parse("64mb"))
+            .withDescription("Per lineage of a task: values the task read or wrote, kept in the TaskManager's heap so"
+                    + " that a repeated read costs no round trip (the least recently used go first). They stay true"
+                    + " because a task is the only writer of its lineage. All caches of a TaskManager together hold"
+                    + " about an eighth of its heap at most. 0 reads every value from the store.");
+
     private PdpmOptions() {
     }
 }

@@ -30,17 +30,19 @@ public class PdpmStateBackend extends AbstractStateBackend implements Configurab
     private final PoolSpec pool;
     private final TimerService timerService;
     private final MemorySize writeBuffer;
+    private final MemorySize readCache;
 
-    /** The embedded local pool with default sizes, store timers, the default write buffer. */
+    /** The embedded local pool with default sizes, store timers, the default write buffer and read cache. */
     public PdpmStateBackend() {
         this(PoolSpec.from(new org.apache.flink.configuration.Configuration()), TimerService.STORE,
-                PdpmOptions.WRITE_BUFFER.defaultValue());
+                PdpmOptions.WRITE_BUFFER.defaultValue(), PdpmOptions.READ_CACHE.defaultValue());
     }
 
-    public PdpmStateBackend(PoolSpec pool, TimerService timerService, MemorySize writeBuffer) {
+    public PdpmStateBackend(PoolSpec pool, TimerService timerService, MemorySize writeBuffer, MemorySize readCache) {
         this.pool = pool;
         this.timerService = timerService;
         this.writeBuffer = writeBuffer;
+        this.readCache = readCache;
     }
 
     /** This backend as {@code config} sets it; an invalid option fails here, naming its key. */
@@ -48,7 +50,7 @@ public class PdpmStateBackend extends AbstractStateBackend implements Configurab
     public PdpmStateBackend configure(ReadableConfig config, ClassLoader classLoader)
             throws IllegalConfigurationException {
         PdpmStateBackend configured = new PdpmStateBackend(PoolSpec.from(config), config.get(PdpmOptions.TIMER_SERVICE),
-                config.get(PdpmOptions.WRITE_BUFFER));
+                config.get(PdpmOptions.WRITE_BUFFER), config.get(PdpmOptions.READ_CACHE));
         configured.latencyTrackingConfigBuilder = latencyTrackingConfigBuilder.configure(config);
         configured.sizeTrackingConfigBuilder = sizeTrackingConfigBuilder.configure(config);
         return configured;
@@ -66,6 +68,10 @@ public class PdpmStateBackend extends AbstractStateBackend implements Configurab
         return writeBuffer;
     }
 
+    public MemorySize readCache() {
+        return readCache;
+    }
+
     @Override
     public String getName() {
         return "pdpm";
@@ -76,7 +82,7 @@ public class PdpmStateBackend extends AbstractStateBackend implements Configurab
             throws IOException {
         StatePool statePool = StatePools.get(pool);
         return new PdpmKeyedStateBackendBuilder<>(parameters, statePool, timerService == TimerService.HEAP,
-                writeBuffer.getBytes(),
+                writeBuffer.getBytes(), readCache.getBytes(),
                 latencyTrackingConfigBuilder.setMetricGroup(parameters.getMetricGroup()).build(),
                 sizeTrackingConfigBuilder.setMetricGroup(parameters.getMetricGroup()).build()).build();
     }
@@ -106,6 +112,6 @@ public class PdpmStateBackend extends AbstractStateBackend implements Configurab
     @Override
     public String toString() {
         return "PdpmStateBackend{" + pool + ", timers in " + timerService.name().toLowerCase() + ", write buffer "
-                + writeBuffer.toHumanReadableString() + "}";
+                + writeBuffer.toHumanReadableString() + ", read cache " + readCache.toHumanReadableString() + "}";
     }
 }

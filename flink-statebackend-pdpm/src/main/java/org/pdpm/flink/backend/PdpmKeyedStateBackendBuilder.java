@@ -53,16 +53,19 @@ public final class PdpmKeyedStateBackendBuilder<K> {
     private final StatePool pool;
     private final boolean heapTimers;
     private final long writeBufferBytes;
+    private final long readCacheBytes;
     private final LatencyTrackingStateConfig latencyTracking;
     private final SizeTrackingStateConfig sizeTracking;
     private boolean keysChecked;
 
     public PdpmKeyedStateBackendBuilder(KeyedStateBackendParameters<K> parameters, StatePool pool, boolean heapTimers,
-                                       long writeBufferBytes, LatencyTrackingStateConfig latencyTracking, SizeTrackingStateConfig sizeTracking) {
+                                       long writeBufferBytes, long readCacheBytes, LatencyTrackingStateConfig latencyTracking,
+                                       SizeTrackingStateConfig sizeTracking) {
         this.parameters = parameters;
         this.pool = pool;
         this.heapTimers = heapTimers;
         this.writeBufferBytes = writeBufferBytes;
+        this.readCacheBytes = readCacheBytes;
         this.latencyTracking = latencyTracking;
         this.sizeTracking = sizeTracking;
     }
@@ -180,7 +183,7 @@ public final class PdpmKeyedStateBackendBuilder<K> {
     }
 
     private WriteBehindStore open(int lineage) {
-        return new WriteBehindStore(pool.open(lineage, FIRST_EPOCH), writeBufferBytes);
+        return new WriteBehindStore(pool.open(lineage, FIRST_EPOCH), writeBufferBytes, readCacheBytes);
     }
 
     /** Keys are never migrated: the new serializer must read the old keys as they are (or reconfigured). */

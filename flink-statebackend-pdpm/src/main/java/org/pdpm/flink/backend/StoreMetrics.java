@@ -8,7 +8,7 @@ import org.pdpm.core.clover.CloverStore;
 
 /**
  * The store's own figures in the operator's metric group, under {@code pdpm}: operations, round
- * trips per get and put, verbs, bytes moved, the client cache's hit ratio and the lineages in use,
+ * trips per get and put, verbs, bytes moved, the client cache's hit ratio, the read cache's and the lineages in use,
  * summed over the backend's store clients.
  */
 final class StoreMetrics {
@@ -39,6 +39,16 @@ final class StoreMetrics {
                 misses += clover.metadataLookups();
             }
             return ops == 0 ? Double.NaN : Math.max(0, 1.0 - (double) misses / ops);
+        });
+        g.gauge("readCacheHitRatio", (Gauge<Double>) () -> {
+            long hits = 0;
+            long lookups = 0;
+            for (KeyGroupLineages.Segment s : lineages.segments()) {
+                long[] hm = s.store().cacheHitsAndMisses();
+                hits += hm[0];
+                lookups += hm[0] + hm[1];
+            }
+            return lookups == 0 ? Double.NaN : (double) hits / lookups;
         });
         g.gauge("lineages", (Gauge<Integer>) () -> lineages.segments().size());
     }

@@ -11,7 +11,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicLong;
 import org.pdpm.core.api.KeyBytes;
 import org.pdpm.core.api.KvCursor;
 import org.pdpm.core.api.KvEntry;
@@ -41,7 +40,8 @@ import org.slf4j.LoggerFactory;
  * heap): past it, a buffer is handed over whatever its size, so many busy backends in one
  * TaskManager slow down towards write-through instead of running out of heap.
  *
- * <p>Reads look in the buffers first. A failed background write fails every later call with the
+ * <p>Reads look in the buffers first, then in a {@link ReadCache} of what the task read or wrote
+ * before. A failed background write fails every later call with the
  * store's own exception type, so the task fails and restores; nothing the last checkpoint holds
  * is touched. With {@code bufferBytes} 0 every write goes straight to the store.
  */
@@ -57,26 +57,7 @@ final class WriteBehindStore implements LineageStore {
     /** A waited-for batch at least this long is written by two threads. */
     static final int SPLIT_ENTRIES = 4_096;
     /** What the buffers of this JVM may hold together: an eighth of the heap. */
-    static final Budget JVM_BUDGET = new Budget(Runtime.getRuntime().maxMemory() / 8);
-
-    /** Bytes that several buffers share. */
-    static final class Budget {
-        private final long limit;
-        private final AtomicLong used = new AtomicLong();
-
-        Budget(long limit) {
-            this.limit = limit;
-        }
-
-        /** Adds {@code bytes} (negative: releases them); true when the buffers now hold the limit or more. */
-        boolean add(long bytes) {
-            return used.addAndGet(bytes) >= limit;
-        }
-
-        long used() {
-            return used.get();
-        }
-    }
+    static final HeapBudget JVM_BUDGET = HeapBudget.eighthOfHeap();
 
     private static final ExecutorService WRITERS = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "pdpm-write-behind");
@@ -86,7 +67,8 @@ final class WriteBehindStore implements LineageStore {
 
     private final LineageStore store;
     private final long bufferBytes;
-    private final Budget budget;
+    private final HeapBudget budget;
+    private final ReadCache cache;
     private HashMap<KeyBytes, byte[]> filling = new HashMap<>();
     private long fillingBytes;
     /** The buffer being written by a background thread, read-only meanwhile; null when none. */
@@ -94,17 +76,18 @@ final class WriteBehindStore implements LineageStore {
     private CompletableFuture<Void> written = CompletableFuture.completedFuture(null);
     private RuntimeException failure;
 
-    WriteBehindStore(LineageStore store, long bufferBytes) {
-        this(store, bufferBytes, JVM_BUDGET);
+    WriteBehindStore(LineageStore store, long bufferBytes, long cacheBytes) {
+        this(store, bufferBytes, JVM_BUDGET, new ReadCache(cacheBytes, ReadCache.JVM_BUDGET));
     }
 
-    WriteBehindStore(LineageStore store, long bufferBytes, Budget budget) {
+    WriteBehindStore(LineageStore store, long bufferBytes, HeapBudget budget, ReadCache cache) {
         if (bufferBytes < 0) {
             throw new IllegalArgumentException("write buffer of " + bufferBytes + " bytes: must not be negative");
         }
         this.store = store;
         this.bufferBytes = bufferBytes;
         this.budget = budget;
+        this.cache = cache;
     }
 
     /** The store client underneath. */
@@ -115,11 +98,14 @@ final class WriteBehindStore implements LineageStore {
     @Override
     public synchronized byte[] get(byte[] key) {
         checkHealthy();
-        byte[] buffered = buffered(new KeyBytes(key));
-        if (buffered != null) {
-            return buffered == DELETED ? null : buffered;
+        KeyBytes k = new KeyBytes(key);
+        byte[] known = known(k);
+        if (known != null) {
+            return known == DELETED || known == ReadCache.ABSENT ? null : known;
         }
-        return store.get(key);
+        byte[] read = store.get(key);
+        cache.put(new KeyBytes(key.clone()), read == null ? ReadCache.ABSENT : read);
+        return read;
     }
 
     @Override
@@ -129,17 +115,18 @@ final class WriteBehindStore implements LineageStore {
         List<byte[]> missing = new ArrayList<>();
         List<Integer> missingAt = new ArrayList<>();
         for (byte[] key : keys) {
-            byte[] buffered = buffered(new KeyBytes(key));
-            if (buffered == null) {
+            byte[] known = known(new KeyBytes(key));
+            if (known == null) {
                 missingAt.add(out.size());
                 missing.add(key);
             }
-            out.add(buffered == DELETED ? null : buffered);
+            out.add(known == DELETED || known == ReadCache.ABSENT ? null : known);
         }
         if (!missing.isEmpty()) {
             List<byte[]> read = store.getAll(missing);
             for (int i = 0; i < read.size(); i++) {
                 out.set(missingAt.get(i), read.get(i));
+                cache.put(new KeyBytes(missing.get(i).clone()), read.get(i) == null ? ReadCache.ABSENT : read.get(i));
             }
         }
         return out;
@@ -248,15 +235,22 @@ final class WriteBehindStore implements LineageStore {
         filling = new HashMap<>();
         fillingBytes = 0;
         writing = null;
+        cache.clear();
         store.close();
     }
 
-    private byte[] buffered(KeyBytes key) {
+    /** What this task last wrote or read for the key (DELETED or ABSENT for none), or null when it does not know. */
+    private byte[] known(KeyBytes key) {
         byte[] v = filling.get(key);
         if (v == null && writing != null) {
             v = writing.get(key);
         }
-        return v;
+        return v != null ? v : cache.get(key);
+    }
+
+    /** The read cache's hits and misses so far (lookups the buffers answered count as neither). */
+    synchronized long[] cacheHitsAndMisses() {
+        return new long[] {cache.hits(), cache.misses()};
     }
 
     private void buffer(byte[] key, byte[] value) {
@@ -267,10 +261,14 @@ final class WriteBehindStore implements LineageStore {
             } else {
                 store.put(key, value);
             }
+            cache.put(new KeyBytes(key.clone()), value == DELETED ? ReadCache.ABSENT : value.clone());
             return;
         }
         // Copies: the caller may reuse its arrays once this returns.
-        byte[] old = filling.put(new KeyBytes(key.clone()), value == DELETED ? DELETED : value.clone());
+        KeyBytes k = new KeyBytes(key.clone());
+        byte[] kept = value == DELETED ? DELETED : value.clone();
+        cache.put(k, kept == DELETED ? ReadCache.ABSENT : kept);
+        byte[] old = filling.put(k, kept);
         long added = old == null ? key.length + value.length + ENTRY_OVERHEAD : value.length - old.length;
         fillingBytes += added;
         boolean jvmFull = budget.add(added);

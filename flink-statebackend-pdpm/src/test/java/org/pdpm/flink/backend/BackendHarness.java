@@ -7,6 +7,7 @@ import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeutils.base.IntSerializer;
 import org.apache.flink.core.fs.CloseableRegistry;
+import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.metrics.groups.UnregisteredMetricsGroup;
 import org.apache.flink.runtime.checkpoint.CheckpointOptions;
 import org.apache.flink.runtime.operators.testutils.MockEnvironment;
@@ -44,9 +45,14 @@ final class BackendHarness implements AutoCloseable {
 
     AbstractKeyedStateBackend<Integer> open(JobID job, KeyGroupRange range, Collection<KeyedStateHandle> handles,
                                             TtlTimeProvider time) throws Exception {
+        return open(job, range, handles, time, new UnregisteredMetricsGroup());
+    }
+
+    AbstractKeyedStateBackend<Integer> open(JobID job, KeyGroupRange range, Collection<KeyedStateHandle> handles,
+                                            TtlTimeProvider time, MetricGroup metrics) throws Exception {
         return backend.createKeyedStateBackend(new KeyedStateBackendParametersImpl<>(env, job, "op",
-                IntSerializer.INSTANCE, KEY_GROUPS, range, env.getTaskKvStateRegistry(), time,
-                new UnregisteredMetricsGroup(), handles, new CloseableRegistry()));
+                IntSerializer.INSTANCE, KEY_GROUPS, range, env.getTaskKvStateRegistry(), time, metrics, handles,
+                new CloseableRegistry()));
     }
 
     AbstractKeyedStateBackend<Integer> open(JobID job, KeyedStateHandle handle) throws Exception {

@@ -26,7 +26,7 @@ class WriteBehindStoreTest {
 
     @Test
     void readsSeeBufferedWritesBeforeTheStoreDoes() {
-        WriteBehindStore w = new WriteBehindStore(store, 1 << 20);
+        WriteBehindStore w = new WriteBehindStore(store, 1 << 20, 0);
         store.put(b("a"), b("old"));
         store.put(b("gone"), b("x"));
         w.put(b("a"), b("new"));
@@ -43,7 +43,7 @@ class WriteBehindStoreTest {
 
     @Test
     void theCallersArraysMayBeReusedOnceAPutReturns() {
-        WriteBehindStore w = new WriteBehindStore(store, 1 << 20);
+        WriteBehindStore w = new WriteBehindStore(store, 1 << 20, 0);
         byte[] key = b("k");
         byte[] value = b("v1");
         w.put(key, value);
@@ -54,7 +54,7 @@ class WriteBehindStoreTest {
 
     @Test
     void scansAndEpochEndsSeeEveryWriteMadeSoFar() {
-        WriteBehindStore w = new WriteBehindStore(store, 1 << 20);
+        WriteBehindStore w = new WriteBehindStore(store, 1 << 20, 0);
         store.put(b("p/2"), b("stale"));
         w.put(b("p/1"), b("one"));
         w.delete(b("p/2"));
@@ -76,7 +76,7 @@ class WriteBehindStoreTest {
 
     @Test
     void overwritesCoalesceAndAFullBufferIsWrittenInTheBackground() throws Exception {
-        WriteBehindStore w = new WriteBehindStore(store, 4_096);
+        WriteBehindStore w = new WriteBehindStore(store, 4_096, 0);
         for (int round = 0; round < 50; round++) {
             for (int k = 0; k < 20; k++) {
                 w.put(b("k" + k), b("v" + round));
@@ -97,7 +97,7 @@ class WriteBehindStoreTest {
 
     @Test
     void aKeyRewrittenWhileItsBufferIsBeingWrittenEndsWithTheNewerValue() throws Exception {
-        WriteBehindStore w = new WriteBehindStore(store, 200);
+        WriteBehindStore w = new WriteBehindStore(store, 200, 0);
         CountDownLatch release = new CountDownLatch(1);
         store.blockWrites(release);
         w.put(b("k"), b("first"));
@@ -113,7 +113,7 @@ class WriteBehindStoreTest {
 
     @Test
     void aFailedBackgroundWriteFailsEveryLaterCallWithTheSameKindOfError() {
-        WriteBehindStore w = new WriteBehindStore(store, 100);
+        WriteBehindStore w = new WriteBehindStore(store, 100, 0);
         store.failWrites(new SpaceExhaustedException("pool full; pins held: 3"));
         assertThatThrownBy(() -> {
             for (int k = 0; k < 100; k++) {
@@ -128,10 +128,10 @@ class WriteBehindStoreTest {
 
     @Test
     void buffersSharingABudgetHandOverOnceTogetherTheyHoldIt() throws Exception {
-        WriteBehindStore.Budget budget = new WriteBehindStore.Budget(2_000);
+        HeapBudget budget = new HeapBudget(2_000);
         RecordingStore other = new RecordingStore();
-        WriteBehindStore a = new WriteBehindStore(store, 1 << 20, budget);
-        WriteBehindStore b = new WriteBehindStore(other, 1 << 20, budget);
+        WriteBehindStore a = new WriteBehindStore(store, 1 << 20, budget, new ReadCache(0, budget));
+        WriteBehindStore b = new WriteBehindStore(other, 1 << 20, budget, new ReadCache(0, budget));
         for (int k = 0; k < 5; k++) {                 // 5 * (2 + 100 + 96): about half the budget
             a.put(b("a" + k), new byte[100]);
         }
@@ -148,7 +148,7 @@ class WriteBehindStoreTest {
 
     @Test
     void aLargeBatchTheCallerWaitsForIsWrittenByTwoThreads() {
-        WriteBehindStore w = new WriteBehindStore(store, 64 << 20);
+        WriteBehindStore w = new WriteBehindStore(store, 64 << 20, 0);
         int n = WriteBehindStore.SPLIT_ENTRIES * 2;
         for (int k = 0; k < n; k++) {
             w.put(b("k" + k), b("v" + k));
@@ -164,7 +164,7 @@ class WriteBehindStoreTest {
 
     @Test
     void withoutABufferEveryWriteGoesThrough() {
-        WriteBehindStore w = new WriteBehindStore(store, 0);
+        WriteBehindStore w = new WriteBehindStore(store, 0, 0);
         w.put(b("a"), b("1"));
         assertThat(store.get(b("a"))).isEqualTo(b("1"));
         w.delete(b("a"));
@@ -173,7 +173,7 @@ class WriteBehindStoreTest {
 
     @Test
     void badKeysAndValuesFailAtTheCallNotLater() {
-        WriteBehindStore w = new WriteBehindStore(store, 1 << 20);
+        WriteBehindStore w = new WriteBehindStore(store, 1 << 20, 0);
         assertThatThrownBy(() -> w.put(new byte[0], b("v"))).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("key length=0");
         assertThatThrownBy(() -> w.put(b("k"), new byte[store.limits().maxValueBytes() + 1]))
@@ -184,7 +184,7 @@ class WriteBehindStoreTest {
 
     @Test
     void closeWaitsForTheBackgroundWriteThenClosesTheStore() throws Exception {
-        WriteBehindStore w = new WriteBehindStore(store, 100);
+        WriteBehindStore w = new WriteBehindStore(store, 100, 0);
         CountDownLatch release = new CountDownLatch(1);
         store.blockWrites(release);
         w.put(b("k"), new byte[100]);
@@ -197,6 +197,54 @@ class WriteBehindStoreTest {
         closer.join(10_000);
         assertThat(store.closed).isTrue();
         assertThat(store.get(b("k"))).hasSize(100);
+    }
+
+    /** Repeated reads of a key are answered from the cache, including that it has no value; writes update it. */
+    @Test
+    void repeatedReadsAreServedFromTheCacheAndWritesKeepItTrue() {
+        WriteBehindStore w = new WriteBehindStore(store, 0, 1 << 20);   // written through: the buffer answers nothing
+        store.put(b("a"), b("1"));
+        assertThat(w.get(b("a"))).isEqualTo(b("1"));
+        assertThat(w.get(b("missing"))).isNull();
+        int reads = store.gets.get();
+        assertThat(w.get(b("a"))).isEqualTo(b("1"));
+        assertThat(w.get(b("missing"))).isNull();
+        assertThat(w.getAll(List.of(b("a"), b("missing")))).containsExactly(b("1"), null);
+        assertThat(store.gets.get()).as("reads that reached the store").isEqualTo(reads);
+        w.put(b("a"), b("2"));
+        w.put(b("missing"), b("now here"));
+        assertThat(w.get(b("a"))).isEqualTo(b("2"));
+        assertThat(w.get(b("missing"))).isEqualTo(b("now here"));
+        w.delete(b("a"));
+        assertThat(w.get(b("a"))).isNull();
+        assertThat(store.get(b("a"))).isNull();
+        assertThat(w.cacheHitsAndMisses()).containsExactly(7, 2);
+    }
+
+    /** A cache holds at most its capacity; all caches of a JVM together their budget; closing gives it back. */
+    @Test
+    void theCacheDropsItsLeastRecentlyUsedEntriesAtItsCapacityAndAtTheBudget() {
+        HeapBudget budget = new HeapBudget(10 * (ReadCache.ENTRY_OVERHEAD + 2 + 8));
+        ReadCache small = new ReadCache(3 * (ReadCache.ENTRY_OVERHEAD + 2 + 8), budget);
+        for (int i = 0; i < 5; i++) {
+            small.put(new org.pdpm.core.api.KeyBytes(b("k" + i)), b("value-" + i + "!"));
+        }
+        small.get(new org.pdpm.core.api.KeyBytes(b("k2")));              // used: k3 is now the eldest
+        small.put(new org.pdpm.core.api.KeyBytes(b("k5")), b("value-5!"));
+        assertThat(small.get(new org.pdpm.core.api.KeyBytes(b("k3")))).isNull();
+        assertThat(small.get(new org.pdpm.core.api.KeyBytes(b("k2")))).isEqualTo(b("value-2!"));
+        assertThat(small.bytes()).isEqualTo(3L * (ReadCache.ENTRY_OVERHEAD + 2 + 8));
+
+        ReadCache big = new ReadCache(1 << 20, budget);
+        for (int i = 0; i < 20; i++) {
+            big.put(new org.pdpm.core.api.KeyBytes(b("b" + i)), b("value-" + i % 10 + "!"));
+        }
+        assertThat(budget.used()).as("both caches within the shared budget").isLessThanOrEqualTo(10L
+                * (ReadCache.ENTRY_OVERHEAD + 2 + 8) + ReadCache.ENTRY_OVERHEAD + 3 + 8);
+        assertThat(big.get(new org.pdpm.core.api.KeyBytes(b("b19")))).isEqualTo(b("value-9!"));
+        small.clear();
+        big.clear();
+        assertThat(budget.used()).isZero();
     }
 
     private static byte[] b(String s) {
@@ -243,8 +291,11 @@ class WriteBehindStoreTest {
             data.putAll(entries);
         }
 
+        final AtomicInteger gets = new AtomicInteger();
+
         @Override
         public byte[] get(byte[] key) {
+            gets.incrementAndGet();
             return data.get(key);
         }
 

@@ -107,6 +107,7 @@ class PdpmConfigurationTest {
         assertFails("state.backend.pdpm.fabric", "tcp", "state.backend.pdpm.memory-nodes");
         assertFails("state.backend.pdpm.local.size", "1mb", "state.backend.pdpm.local.size");
         assertFails("state.backend.pdpm.write-buffer", "lots", "state.backend.pdpm.write-buffer");
+        assertFails("state.backend.pdpm.read-cache", "-1mb", "state.backend.pdpm.read-cache");
 
         Configuration centralWithNodes = new Configuration();
         centralWithNodes.setString("state.backend.pdpm.system", "central");

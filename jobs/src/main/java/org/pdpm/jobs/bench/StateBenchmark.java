@@ -2,6 +2,7 @@ package org.pdpm.jobs.bench;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -64,14 +65,21 @@ public final class StateBenchmark {
      * @param checkpointKeys  state sizes (keys of one value state) to checkpoint and restore
      * @param localPoolBytes  size of each memory node of pdpm's embedded pool
      * @param writeBufferBytes pdpm's {@code state.backend.pdpm.write-buffer} (pdpm-writethrough: 0)
+     * @param readCacheBytes  pdpm's {@code state.backend.pdpm.read-cache}
      */
     public record Settings(List<String> backends, int keys, int ops, int valueBytes, List<Integer> checkpointKeys,
-                           long seed, long localPoolBytes, long writeBufferBytes, Path workDir) {}
+                           long seed, long localPoolBytes, long writeBufferBytes, long readCacheBytes,
+                           Path workDir) {}
 
     private static final int MAP_ENTRIES = 10;
     private static final int KEY_GROUPS = 128;
-    /** Value updates between the two checkpoints of each size: a steady job writes between checkpoints. */
+    /**
+     * Keys updated between two steady checkpoints, each once: a steady job writes between checkpoints,
+     * and the same amount at every state size (at 1,000 keys, every key).
+     */
     static final int UPDATES_BETWEEN_CHECKPOINTS = 1_000;
+    /** Steady checkpoints per size; their median is reported (one checkpoint of a few ms is at the mercy of the scheduler). */
+    static final int STEADY_CHECKPOINTS = 5;
 
     private final Settings settings;
 
@@ -96,6 +104,7 @@ public final class StateBenchmark {
                 config.set(PdpmOptions.LOCAL_SIZE, new MemorySize(settings.localPoolBytes()));
                 config.set(PdpmOptions.WRITE_BUFFER, name.equalsIgnoreCase("pdpm-writethrough")
                         ? MemorySize.ZERO : new MemorySize(settings.writeBufferBytes()));
+                config.set(PdpmOptions.READ_CACHE, new MemorySize(settings.readCacheBytes()));
                 yield new PdpmStateBackend().configure(config, getClass().getClassLoader());
             }
             case "rocksdb" -> new EmbeddedRocksDBStateBackend().configure(config, getClass().getClassLoader());
@@ -242,6 +251,8 @@ public final class StateBenchmark {
             KeyedStateHandle handle;
             long firstNanos;
             long checkpointNanos;
+            long steadyMinNanos;
+            long steadyMaxNanos;
             try {
                 ValueState<byte[]> value = b.getPartitionedState(VoidNamespace.INSTANCE,
                         VoidNamespaceSerializer.INSTANCE, desc);
@@ -255,13 +266,25 @@ public final class StateBenchmark {
                 firstNanos = System.nanoTime() - start;
                 // The steady state of a job: the same writes between two checkpoints at every state size.
                 SplittableRandom rnd = new SplittableRandom(settings.seed());
-                for (int i = 0; i < UPDATES_BETWEEN_CHECKPOINTS; i++) {
-                    b.setCurrentKey(rnd.nextLong(size));
-                    value.update(v);
+                long[] steady = new long[STEADY_CHECKPOINTS];
+                handle = first;
+                for (int round = 0; round < STEADY_CHECKPOINTS; round++) {
+                    for (long key : distinctKeys(rnd, size, UPDATES_BETWEEN_CHECKPOINTS)) {
+                        b.setCurrentKey(key);
+                        value.update(v);
+                    }
+                    start = System.nanoTime();
+                    KeyedStateHandle next = checkpoint(b, 2 + round, streams);
+                    steady[round] = System.nanoTime() - start;
+                    if (handle != first && handle != null) {
+                        handle.discardState();                 // subsumed, as the JobManager discards it
+                    }
+                    handle = next;
                 }
-                start = System.nanoTime();
-                handle = checkpoint(b, 2, streams);
-                checkpointNanos = System.nanoTime() - start;
+                Arrays.sort(steady);
+                checkpointNanos = steady[STEADY_CHECKPOINTS / 2];
+                steadyMinNanos = steady[0];
+                steadyMaxNanos = steady[STEADY_CHECKPOINTS - 1];
             } finally {
                 b.dispose();
             }
@@ -282,8 +305,11 @@ public final class StateBenchmark {
                 r.put("value_size", settings.valueBytes());
                 r.put("first_checkpoint_ms", firstNanos / 1e6);
                 r.put("first_checkpoint_bytes", first == null ? 0 : first.getStateSize());
-                r.put("updates_between_checkpoints", UPDATES_BETWEEN_CHECKPOINTS);
+                r.put("updates_between_checkpoints", Math.min(size, UPDATES_BETWEEN_CHECKPOINTS));
+                r.put("steady_checkpoints", STEADY_CHECKPOINTS);
                 r.put("checkpoint_ms", checkpointNanos / 1e6);
+                r.put("checkpoint_min_ms", steadyMinNanos / 1e6);
+                r.put("checkpoint_max_ms", steadyMaxNanos / 1e6);
                 r.put("checkpoint_bytes", handle == null ? 0 : handle.getStateSize());
                 r.put("restore_to_first_access_ms", restoreNanos / 1e6);
                 out.accept(r);
@@ -303,6 +329,28 @@ public final class StateBenchmark {
     }
 
     /** Takes checkpoint {@code id} and waits for its asynchronous part. */
+    /** {@code n} distinct keys below {@code size} (all of them, shuffled, when there are no more). */
+    static long[] distinctKeys(SplittableRandom rnd, long size, int n) {
+        if (size <= n) {
+            long[] all = new long[(int) size];
+            for (int i = 0; i < all.length; i++) {
+                all[i] = i;
+            }
+            for (int i = all.length - 1; i > 0; i--) {
+                int j = rnd.nextInt(i + 1);
+                long t = all[i];
+                all[i] = all[j];
+                all[j] = t;
+            }
+            return all;
+        }
+        java.util.Set<Long> picked = new java.util.LinkedHashSet<>();
+        while (picked.size() < n) {
+            picked.add(rnd.nextLong(size));
+        }
+        return picked.stream().mapToLong(Long::longValue).toArray();
+    }
+
     private static KeyedStateHandle checkpoint(AbstractKeyedStateBackend<Long> b, long id,
                                                CheckpointStreamFactory streams) throws Exception {
         RunnableFuture<SnapshotResult<KeyedStateHandle>> f = b.snapshot(id, System.currentTimeMillis(), streams,
@@ -317,8 +365,9 @@ public final class StateBenchmark {
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("bench", "state");
         r.put("backend", backend);
-        if (backend.equalsIgnoreCase("pdpm")) {
-            r.put("write_buffer_bytes", settings.writeBufferBytes());
+        if (backend.toLowerCase(Locale.ROOT).startsWith("pdpm")) {
+            r.put("write_buffer_bytes", backend.equalsIgnoreCase("pdpm") ? settings.writeBufferBytes() : 0);
+            r.put("read_cache_bytes", settings.readCacheBytes());
         }
         r.put("machine", machine);
         return r;

@@ -24,8 +24,8 @@ import picocli.CommandLine.Spec;
         description = {
             "Flink keyed-state micro-benchmarks (value get/update, list add/get, map get/put/iterate) over the",
             "same keys, then checkpoint duration, bytes and restore time (builder start to first state access)",
-            "at each --checkpoint-keys size: the first checkpoint after loading the keys, then one after "
-                    + "1,000 more updates, for every backend in one run. pdpm runs on its embedded local pool; its "
+            "at each --checkpoint-keys size: the first checkpoint after loading the keys, then the median of "
+                    + "five steady ones, each after 1,000 distinct keys were updated, for every backend in one run. pdpm runs on its embedded local pool; its "
                     + "buffered writes are timed until they reach the store.",
             "One JSON line per measurement."
         })
@@ -63,6 +63,11 @@ final class BenchStateCommand implements Callable<Integer> {
             description = "pdpm's state.backend.pdpm.write-buffer (default: ${DEFAULT-VALUE}, as the backend's).")
     private long writeBuffer;
 
+    @Option(names = "--read-cache", paramLabel = "SIZE", defaultValue = "64m", converter = ByteSize.Converter.class,
+            description = "pdpm's state.backend.pdpm.read-cache (default: ${DEFAULT-VALUE}, as the backend's; 0: every"
+                    + " read goes to the store).")
+    private long readCache;
+
     @Option(names = "--seed", paramLabel = "N", defaultValue = "1", description = "Random seed (default: ${DEFAULT-VALUE}).")
     private long seed;
 
@@ -85,7 +90,7 @@ final class BenchStateCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         try {
             new StateBenchmark(new StateBenchmark.Settings(backends, keys, ops, valueSize, checkpointKeys, seed,
-                    localSize, writeBuffer, work)).run(MachineInfo.describe(), r -> {
+                    localSize, writeBuffer, readCache, work)).run(MachineInfo.describe(), r -> {
                         try {
                             output.emit(out, Json.write(r));
                         } catch (java.io.IOException e) {
