@@ -85,11 +85,13 @@ public final class PdpmOptions {
 
     public static final ConfigOption<MemorySize> READ_CACHE = ConfigOptions.key("state.backend.pdpm.read-cache")
             .memoryType()
-            .defaultValue(MemorySize.parse("64mb"))
-            .withDescription("Per lineage of a task: values the task read or wrote, kept in the TaskManager's heap so"
-                    + " that a repeated read costs no round trip (the least recently used go first). They stay true"
-                    + " because a task is the only writer of its lineage. All caches of a TaskManager together hold"
-                    + " about an eighth of its heap at most. 0 reads every value from the store.");
+            .defaultValue(MemorySize.ZERO)
+            .withDescription("Per lineage of a task: values the task read, kept in the TaskManager's heap (and up to"
+                    + " date with its writes) so that a repeated read costs no round trip; the least recently used go"
+                    + " first, and a full cache takes a key only on its second miss. They stay true because a task is"
+                    + " the only writer of its lineage. All caches of a TaskManager together hold about an eighth of"
+                    + " its heap at most. Off (0) by default: it pays off for jobs that read the same keys again and"
+                    + " again, and costs heap and garbage collection otherwise (docs/flink-backend.md).");
 
     private PdpmOptions() {
     }

@@ -6,7 +6,8 @@ import java.util.Map;
 import org.pdpm.core.api.KeyBytes;
 
 /**
- * Values a task has read or written in its lineage, the least recently used dropped first. They
+ * Values a task has read in its lineage, kept up to date by its writes, the least recently used
+ * dropped first. They
  * stay true because the task is its lineage's only writer: a restore, a rescale or another job
  * forks a lineage of its own, and a zombie of an earlier attempt writes in one nobody reads. So a
  * repeated read costs a hash lookup instead of a round trip, as RocksDB's block cache saves a
@@ -29,6 +30,8 @@ final class ReadCache {
     private final HeapBudget budget;
     private final LinkedHashMap<KeyBytes, byte[]> entries = new LinkedHashMap<>(16, 0.75f, true);
     private long bytes;
+    /** Hashes of keys missed once while the cache was full, one per slot: the doorkeeper of {@link #admits}. */
+    private int[] recentMisses;
     private long hits;
     private long misses;
 
@@ -51,6 +54,33 @@ final class ReadCache {
         return v;
     }
 
+    /**
+     * Whether a key just missed should be cached. While there is room, every key is; once the cache
+     * is full, a key only on its second miss in a while: a working set larger than the cache (a big
+     * map state read at random) would otherwise turn every read into an insert, an eviction and old
+     * garbage for the collector, and slow reads down by half without a hit to show for it.
+     */
+    boolean admits(KeyBytes key) {
+        if (capacity == 0) {
+            return false;
+        }
+        if (bytes < capacity && !budget.exhausted()) {
+            return true;
+        }
+        if (recentMisses == null) {
+            recentMisses = new int[Math.max(1 << 10, Math.min(1 << 20, Integer.highestOneBit((int) Math.min(
+                    Integer.MAX_VALUE, capacity / 256))))];
+        }
+        int h = key.hashCode();
+        int slot = (h ^ (h >>> 16)) & (recentMisses.length - 1);
+        if (recentMisses[slot] == h) {
+            recentMisses[slot] = 0;
+            return true;
+        }
+        recentMisses[slot] = h;
+        return false;
+    }
+
     /** Caches {@code value} ({@link #ABSENT} for none) as the key's value; the arrays are kept, not copied. */
     void put(KeyBytes key, byte[] value) {
         if (capacity == 0) {
@@ -67,6 +97,19 @@ final class ReadCache {
             eldest.remove();
             bytes -= freed;
             budget.add(-freed);
+        }
+    }
+
+    /**
+     * A write of the key: its cached value, if any, becomes {@code value} ({@link #ABSENT} for none).
+     * Writes do not add keys: until flushed, the write buffer answers for them, and caching every
+     * write would cost each a second map insert (and evictions) whether it is read again or not.
+     */
+    void update(KeyBytes key, byte[] value) {
+        byte[] old = capacity == 0 ? null : entries.replace(key, value);
+        if (old != null) {
+            bytes += value.length - old.length;
+            budget.add(value.length - old.length);
         }
     }
 

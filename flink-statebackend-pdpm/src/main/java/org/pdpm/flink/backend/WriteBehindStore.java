@@ -40,8 +40,8 @@ import org.slf4j.LoggerFactory;
  * heap): past it, a buffer is handed over whatever its size, so many busy backends in one
  * TaskManager slow down towards write-through instead of running out of heap.
  *
- * <p>Reads look in the buffers first, then in a {@link ReadCache} of what the task read or wrote
- * before. A failed background write fails every later call with the
+ * <p>Reads look in the buffers first, then in a {@link ReadCache} of what the task read before
+ * (writes keep it up to date). A failed background write fails every later call with the
  * store's own exception type, so the task fails and restores; nothing the last checkpoint holds
  * is touched. With {@code bufferBytes} 0 every write goes straight to the store.
  */
@@ -104,7 +104,9 @@ final class WriteBehindStore implements LineageStore {
             return known == DELETED || known == ReadCache.ABSENT ? null : known;
         }
         byte[] read = store.get(key);
-        cache.put(new KeyBytes(key.clone()), read == null ? ReadCache.ABSENT : read);
+        if (cache.admits(k)) {
+            cache.put(new KeyBytes(key.clone()), read == null ? ReadCache.ABSENT : read);
+        }
         return read;
     }
 
@@ -126,7 +128,10 @@ final class WriteBehindStore implements LineageStore {
             List<byte[]> read = store.getAll(missing);
             for (int i = 0; i < read.size(); i++) {
                 out.set(missingAt.get(i), read.get(i));
-                cache.put(new KeyBytes(missing.get(i).clone()), read.get(i) == null ? ReadCache.ABSENT : read.get(i));
+                KeyBytes k = new KeyBytes(missing.get(i));
+                if (cache.admits(k)) {
+                    cache.put(new KeyBytes(k.bytes().clone()), read.get(i) == null ? ReadCache.ABSENT : read.get(i));
+                }
             }
         }
         return out;
@@ -261,13 +266,13 @@ final class WriteBehindStore implements LineageStore {
             } else {
                 store.put(key, value);
             }
-            cache.put(new KeyBytes(key.clone()), value == DELETED ? ReadCache.ABSENT : value.clone());
+            cache.update(new KeyBytes(key), value == DELETED ? ReadCache.ABSENT : value.clone());
             return;
         }
         // Copies: the caller may reuse its arrays once this returns.
         KeyBytes k = new KeyBytes(key.clone());
         byte[] kept = value == DELETED ? DELETED : value.clone();
-        cache.put(k, kept == DELETED ? ReadCache.ABSENT : kept);
+        cache.update(k, kept == DELETED ? ReadCache.ABSENT : kept);
         byte[] old = filling.put(k, kept);
         long added = old == null ? key.length + value.length + ENTRY_OVERHEAD : value.length - old.length;
         fillingBytes += added;

@@ -6,6 +6,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.flink.api.common.JobID;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.metrics.Gauge;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.metrics.groups.UnregisteredMetricsGroup;
@@ -14,8 +16,12 @@ import org.apache.flink.runtime.state.KeyGroupRange;
 import org.apache.flink.runtime.state.KeyedStateHandle;
 import org.apache.flink.runtime.state.ttl.TtlTimeProvider;
 import org.junit.jupiter.api.Test;
+import org.pdpm.flink.PdpmOptions;
+import org.pdpm.flink.PdpmOptions.TimerService;
+import org.pdpm.flink.PdpmStateBackend;
+import org.pdpm.flink.pool.PoolSpec;
 
-/** The store's own figures and the read cache's hit ratio in the operator's metric group, under "pdpm". */
+/** The store's own figures and the read cache's hit ratio (the cache on) in the operator's metric group, under "pdpm". */
 class PdpmStoreMetricsTest {
 
     private static final int KEYS = 100;
@@ -23,7 +29,9 @@ class PdpmStoreMetricsTest {
     @Test
     void figuresFollowWhatTheTaskDid() throws Exception {
         JobID job = new JobID();
-        try (BackendHarness harness = new BackendHarness()) {
+        PdpmStateBackend cached = new PdpmStateBackend(PoolSpec.from(new Configuration()), TimerService.STORE,
+                PdpmOptions.WRITE_BUFFER.defaultValue(), MemorySize.parse("1mb"));
+        try (BackendHarness harness = new BackendHarness(cached)) {
             Recording first = new Recording();
             AbstractKeyedStateBackend<Integer> writer = harness.open(job, new KeyGroupRange(0,
                     BackendHarness.KEY_GROUPS - 1), List.of(), TtlTimeProvider.DEFAULT, first);
@@ -33,12 +41,18 @@ class PdpmStoreMetricsTest {
                     BackendHarness.put(writer, k, "v" + k);
                 }
                 handle = BackendHarness.checkpoint(writer, 1);   // writes the buffer to the store
-                for (int k = 0; k < KEYS; k++) {
-                    assertThat(BackendHarness.get(writer, k)).isEqualTo("v" + k);
+                for (int round = 0; round < 2; round++) {
+                    for (int k = 0; k < KEYS; k++) {
+                        assertThat(BackendHarness.get(writer, k)).isEqualTo("v" + k);
+                    }
                 }
-                assertThat(first.value("puts")).isEqualTo((long) KEYS);
-                assertThat(first.value("gets")).as("reads the cache answered never reach the store").isEqualTo(0L);
-                assertThat(first.value("readCacheHitRatio")).isEqualTo(1.0);
+                BackendHarness.put(writer, 7, "seven");               // a write updates the cached value
+                BackendHarness.checkpoint(writer, 2);
+                assertThat(BackendHarness.get(writer, 7)).isEqualTo("seven");
+                assertThat(first.value("puts")).isEqualTo(KEYS + 1L);
+                assertThat(first.value("gets")).as("only the first read of each key reaches the store")
+                        .isEqualTo((long) KEYS);
+                assertThat((Double) first.value("readCacheHitRatio")).isEqualTo((KEYS + 1.0) / (2 * KEYS + 1));
                 assertThat(first.value("lineages")).isEqualTo(1);
                 assertThat((Double) first.value("roundTripsPerPut")).isGreaterThan(0.0);
             } finally {

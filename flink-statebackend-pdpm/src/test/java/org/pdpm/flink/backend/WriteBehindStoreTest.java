@@ -247,6 +247,20 @@ class WriteBehindStoreTest {
         assertThat(budget.used()).isZero();
     }
 
+    /** A full cache admits a key only on its second miss, so a working set larger than it does not churn it. */
+    @Test
+    void aFullCacheAdmitsOnlyKeysMissedTwice() {
+        ReadCache cache = new ReadCache(2 * (ReadCache.ENTRY_OVERHEAD + 2 + 8), new HeapBudget(1 << 20));
+        org.pdpm.core.api.KeyBytes a = new org.pdpm.core.api.KeyBytes(b("ka"));
+        assertThat(cache.admits(a)).as("room left").isTrue();
+        cache.put(a, b("value-a!"));
+        cache.put(new org.pdpm.core.api.KeyBytes(b("kb")), b("value-b!"));
+        org.pdpm.core.api.KeyBytes c = new org.pdpm.core.api.KeyBytes(b("kc"));
+        assertThat(cache.admits(c)).as("full: a first miss").isFalse();
+        assertThat(cache.admits(c)).as("full: the second miss").isTrue();
+        assertThat(cache.admits(c)).as("and counted afresh after").isFalse();
+    }
+
     private static byte[] b(String s) {
         return s.getBytes(UTF_8);
     }

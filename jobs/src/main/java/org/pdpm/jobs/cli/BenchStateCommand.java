@@ -59,13 +59,12 @@ final class BenchStateCommand implements Callable<Integer> {
             description = "Memory node size of pdpm's embedded pool (default: ${DEFAULT-VALUE}).")
     private long localSize;
 
-    @Option(names = "--write-buffer", paramLabel = "SIZE", defaultValue = "64m", converter = ByteSize.Converter.class,
+    @Option(names = "--write-buffer", paramLabel = "SIZE", defaultValue = "64m", converter = ByteSize.OrZeroConverter.class,
             description = "pdpm's state.backend.pdpm.write-buffer (default: ${DEFAULT-VALUE}, as the backend's).")
     private long writeBuffer;
 
-    @Option(names = "--read-cache", paramLabel = "SIZE", defaultValue = "64m", converter = ByteSize.Converter.class,
-            description = "pdpm's state.backend.pdpm.read-cache (default: ${DEFAULT-VALUE}, as the backend's; 0: every"
-                    + " read goes to the store).")
+    @Option(names = "--read-cache", paramLabel = "SIZE", defaultValue = "0", converter = ByteSize.OrZeroConverter.class,
+            description = "pdpm's state.backend.pdpm.read-cache (default: ${DEFAULT-VALUE}, off, as the backend's).")
     private long readCache;
 
     @Option(names = "--seed", paramLabel = "N", defaultValue = "1", description = "Random seed (default: ${DEFAULT-VALUE}).")

@@ -81,4 +81,12 @@ public final class ByteSize {
             }
         }
     }
+
+    /** As {@link Converter}, and {@code 0} too: for sizes where 0 turns something off. */
+    public static final class OrZeroConverter implements ITypeConverter<Long> {
+        @Override
+        public Long convert(String value) {
+            return value != null && value.trim().equals("0") ? 0L : new Converter().convert(value);
+        }
+    }
 }

@@ -48,4 +48,14 @@ class ByteSizeTest {
     void refusesNonAsciiDigits(String text) {
         assertThatThrownBy(() -> ByteSize.parse(text)).isInstanceOf(IllegalArgumentException.class);
     }
+
+    @org.junit.jupiter.api.Test
+    void zeroTurnsOffWhereItMayButOtherBadSizesStillFail() {
+        ByteSize.OrZeroConverter orZero = new ByteSize.OrZeroConverter();
+        assertThat(orZero.convert("0")).isZero();
+        assertThat(orZero.convert(" 0 ")).isZero();
+        assertThat(orZero.convert("64m")).isEqualTo(64L << 20);
+        assertThatThrownBy(() -> orZero.convert("-1")).isInstanceOf(picocli.CommandLine.TypeConversionException.class);
+        assertThatThrownBy(() -> orZero.convert("0g")).isInstanceOf(picocli.CommandLine.TypeConversionException.class);
+    }
 }
