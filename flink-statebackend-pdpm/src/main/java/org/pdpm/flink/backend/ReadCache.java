@@ -45,7 +45,10 @@ final class ReadCache {
 
     /** The cached value, {@link #ABSENT} for a key known to have none, or null when not cached. */
     byte[] get(KeyBytes key) {
-        byte[] v = capacity == 0 ? null : entries.get(key);
+        if (capacity == 0) {
+            return null;
+        }
+        byte[] v = entries.get(key);
         if (v == null) {
             misses++;
         } else {
@@ -90,6 +93,10 @@ final class ReadCache {
         long added = old == null ? key.bytes().length + value.length + ENTRY_OVERHEAD : value.length - old.length;
         bytes += added;
         budget.add(added);
+        evictBeyondLimits();
+    }
+
+    private void evictBeyondLimits() {
         Iterator<Map.Entry<KeyBytes, byte[]>> eldest = entries.entrySet().iterator();
         while ((bytes > capacity || budget.exhausted()) && eldest.hasNext()) {
             Map.Entry<KeyBytes, byte[]> e = eldest.next();
@@ -110,6 +117,17 @@ final class ReadCache {
         if (old != null) {
             bytes += value.length - old.length;
             budget.add(value.length - old.length);
+            evictBeyondLimits();
+        }
+    }
+
+    /** Forgets the key: a write whose outcome is unknown (the store call failed) must not leave its old value here. */
+    void remove(KeyBytes key) {
+        byte[] old = capacity == 0 ? null : entries.remove(key);
+        if (old != null) {
+            long freed = key.bytes().length + old.length + ENTRY_OVERHEAD;
+            bytes -= freed;
+            budget.add(-freed);
         }
     }
 

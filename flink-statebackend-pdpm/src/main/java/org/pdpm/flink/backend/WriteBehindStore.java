@@ -261,12 +261,13 @@ final class WriteBehindStore implements LineageStore {
     private void buffer(byte[] key, byte[] value) {
         checkHealthy();
         if (bufferBytes == 0) {
+            KeyBytes k = new KeyBytes(key);
+            cache.remove(k);   // until the store answers, the old value may or may not be the key's
             if (value == DELETED) {
                 store.delete(key);
             } else {
                 store.put(key, value);
             }
-            cache.update(new KeyBytes(key), value == DELETED ? ReadCache.ABSENT : value.clone());
             return;
         }
         // Copies: the caller may reuse its arrays once this returns.

@@ -202,7 +202,7 @@ class WriteBehindStoreTest {
     /** Repeated reads of a key are answered from the cache, including that it has no value; writes update it. */
     @Test
     void repeatedReadsAreServedFromTheCacheAndWritesKeepItTrue() {
-        WriteBehindStore w = new WriteBehindStore(store, 0, 1 << 20);   // written through: the buffer answers nothing
+        WriteBehindStore w = new WriteBehindStore(store, 1 << 20, 1 << 20);
         store.put(b("a"), b("1"));
         assertThat(w.get(b("a"))).isEqualTo(b("1"));
         assertThat(w.get(b("missing"))).isNull();
@@ -213,12 +213,29 @@ class WriteBehindStoreTest {
         assertThat(store.gets.get()).as("reads that reached the store").isEqualTo(reads);
         w.put(b("a"), b("2"));
         w.put(b("missing"), b("now here"));
+        w.flush();                                        // the buffer is empty: the cache answers
         assertThat(w.get(b("a"))).isEqualTo(b("2"));
         assertThat(w.get(b("missing"))).isEqualTo(b("now here"));
         w.delete(b("a"));
+        w.flush();
         assertThat(w.get(b("a"))).isNull();
         assertThat(store.get(b("a"))).isNull();
+        assertThat(store.gets.get()).isEqualTo(reads + 1);
         assertThat(w.cacheHitsAndMisses()).containsExactly(7, 2);
+    }
+
+    /** Written through, a write forgets the cached value first: were the store call to fail, no stale value is left. */
+    @Test
+    void aWriteThroughForgetsTheCachedValueAndTheNextReadFetchesTheNewOne() {
+        WriteBehindStore w = new WriteBehindStore(store, 0, 1 << 20);
+        store.put(b("a"), b("1"));
+        assertThat(w.get(b("a"))).isEqualTo(b("1"));
+        w.put(b("a"), b("2"));
+        int reads = store.gets.get();
+        assertThat(w.get(b("a"))).isEqualTo(b("2"));
+        assertThat(store.gets.get()).isEqualTo(reads + 1);
+        assertThat(w.get(b("a"))).isEqualTo(b("2"));
+        assertThat(store.gets.get()).isEqualTo(reads + 1);
     }
 
     /** A cache holds at most its capacity; all caches of a JVM together their budget; closing gives it back. */

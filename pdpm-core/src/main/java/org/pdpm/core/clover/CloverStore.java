@@ -822,16 +822,19 @@ public final class CloverStore implements LineageStore {
         }
     }
 
+    /** Each key on its own; a key that does not fit has its version marked unlinked, and the first such failure is rethrown. */
     private void createOneByOne(List<Staged> staged, TrafficCounter op) {
-        for (int i = 0; i < staged.size(); i++) {
+        SpaceExhaustedException first = null;
+        for (Staged s : staged) {
             try {
-                link(staged.get(i).key, null, staged.get(i).mine, false, op);
+                link(s.key, null, s.mine, false, op);
             } catch (SpaceExhaustedException full) {
-                for (Staged never : staged.subList(i, staged.size())) {
-                    never.mine.abandon();
-                }
-                throw full;
+                s.mine.abandon();
+                first = first == null ? full : first;
             }
+        }
+        if (first != null) {
+            throw first;
         }
     }
 
@@ -1099,6 +1102,9 @@ public final class CloverStore implements LineageStore {
                     continue;
                 }
                 at = Cursor.of(at.pointer(), e);
+            }
+            if (at.pointer() == mine.pointer) {
+                return true;   // the chain ends at this very version: an earlier attempt linked it
             }
             if (mine.seq() != at.seq() + 1) {
                 mine.reposition(at.seq() + 1, op);

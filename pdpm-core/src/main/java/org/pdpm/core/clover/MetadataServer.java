@@ -549,7 +549,9 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
             if (existing.removed || !followToTail(k, existing)) {
                 return create(key, head);   // removed meanwhile: create it anew
             }
-            return new KeyLocation(key, existing.head, existing.tail, false);
+            // Asked again for the head it was created with (a batch that failed after creating it):
+            // that version is the key's first, so tell the writer it is linked.
+            return new KeyLocation(key, existing.head, existing.tail, existing.head == head);
         }
     }
 

@@ -30,7 +30,8 @@ public interface MetadataService extends Lineages {
 
     /**
      * Creates {@code key} with its first version at {@code head}, durably. When the key exists
-     * already, nothing changes and the existing location is returned with {@code created} false.
+     * already, nothing changes and the existing location is returned with {@code created} false,
+     * unless its chain starts at {@code head} (it was created with this very version before).
      */
     KeyLocation create(byte[] key, long head);
 
@@ -46,7 +47,9 @@ public interface MetadataService extends Lineages {
      * {@code create}; a key given twice is created once and found the second time. Fails with an
      * {@link IllegalArgumentException} beyond {@link #MAX_CREATE_ALL} keys or
      * {@link #MAX_CREATE_ALL_KEY_BYTES}, and with a {@code SpaceExhaustedException}, creating none,
-     * when the pool cannot take all new keys.
+     * when the pool cannot take all new keys. A key found, but removed before it could be followed,
+     * is created again as by {@code create}, which may fail the same way after the new keys were
+     * created; asked again, {@code create} reports those as created with their heads.
      */
     List<KeyLocation> createAll(List<byte[]> keys, long[] heads);
 

@@ -93,6 +93,10 @@ class CloverBatchPutTest {
             assertThat(reader.get(b("theirs"))).isEqualTo(b("3"));
             assertThat(pool.metadata.createAll(List.of(b("mine"), b("mine")), new long[] {1, 2}))
                     .extracting(MetadataService.KeyLocation::created).containsExactly(false, false);
+            // Asked again with the very version it was created with (a batch that failed after creating it).
+            long head = pool.metadata.lookup(b("theirs")).head();
+            assertThat(pool.metadata.create(b("theirs"), head).created()).isTrue();
+            assertThat(reader.get(b("theirs"))).isEqualTo(b("3"));
         }
     }
 
