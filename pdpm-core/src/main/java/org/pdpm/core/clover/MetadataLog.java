@@ -59,6 +59,12 @@ final class MetadataLog {
     private long tail;
     private int lastLength;
     private int source;
+    /**
+     * Why the log takes no more appends, or null. A write that a replica refused (not one that went
+     * unanswered) may have landed elsewhere in part, records a later append could line up with, so
+     * only a restart, whose replay and repair make the replicas agree, may append again.
+     */
+    private String unusable;
     /** How far each connected replica's log ran at replay, in the live half. */
     private final Map<Integer, Long> replicaLengths = new HashMap<>();
 
@@ -89,6 +95,7 @@ final class MetadataLog {
      * (records are checked in sequence). Fails as {@link #append(LongFunction)} does, appending none.
      */
     synchronized void append(List<LongFunction<byte[]>> encoders) {
+        checkUsable();
         ByteArrayOutputStream records = new ByteArrayOutputStream();
         long seq = nextSeq;
         int last = 0;
@@ -116,6 +123,7 @@ final class MetadataLog {
      * {@link SpaceExhaustedException} when the snapshot does not fit a half.
      */
     synchronized void compact(List<LongFunction<byte[]>> snapshot) {
+        checkUsable();
         int other = 1 - half;
         long startSeq = nextSeq;
         byte[] start = LogRecordLayout.start(startSeq, generation + 1);
@@ -169,14 +177,22 @@ final class MetadataLog {
                 continue;
             }
             if (!PoolNodes.isUnreachable(f)) {
+                unusable = "a write to " + nodes.address(targets.get(i)) + " failed: " + f.getMessage();
                 throw new StoreUnavailableException("the metadata log could not be written on " + nodes.address(targets.get(i))
-                        + ": " + f.getMessage(), f);
+                        + ": " + f.getMessage() + "; the metadata server must be restarted", f);
             }
             unreachable.add(targets.get(i));
             first = first == null ? f : first;
         }
         if (!unreachable.isEmpty()) {
             throw new UnreachableReplicasException(unreachable, first);
+        }
+    }
+
+    private void checkUsable() {
+        if (unusable != null) {
+            throw new StoreUnavailableException("the metadata log takes no more records since " + unusable
+                    + "; restart the metadata server (its replay makes the log's replicas agree)");
         }
     }
 

@@ -25,8 +25,6 @@ import org.pdpm.rdma.api.Connection;
 import org.pdpm.rdma.api.Fabric;
 import org.pdpm.rdma.api.FabricException;
 import org.pdpm.rdma.api.NodeAddress;
-import org.pdpm.rdma.api.NodeInfo;
-import org.pdpm.rdma.api.TrafficCounter;
 import org.pdpm.rdma.api.Verb;
 import org.pdpm.rdma.local.LocalFabric;
 
@@ -161,15 +159,15 @@ class CloverFailoverTest {
      * Lets the first commit CAS posted to one node execute there, runs a step of the test, then
      * kills the node and fails the CAS, as a node that dies before its completion is sent does.
      */
-    private static final class CommitTrap implements Fabric {
-        private LocalFabric local;
+    private static final class CommitTrap implements InterceptingFabric.Interceptor {
+        private InterceptingFabric fabric;
         private volatile NodeAddress victim;
         private volatile Runnable meanwhile;
         volatile boolean sprung;
 
-        Fabric around(LocalFabric fabric) {
-            this.local = fabric;
-            return this;
+        Fabric around(LocalFabric local) {
+            fabric = new InterceptingFabric(local, this);
+            return fabric;
         }
 
         void arm(NodeAddress node, Runnable step) {
@@ -178,53 +176,17 @@ class CloverFailoverTest {
         }
 
         @Override
-        public String name() {
-            return local.name();
-        }
-
-        @Override
-        public Connection connect(NodeAddress address) {
-            Connection c = local.connect(address);
-            return new Connection() {
-                @Override
-                public NodeInfo node() {
-                    return c.node();
-                }
-
-                @Override
-                public CompletableFuture<BatchResult> post(Batch batch) {
-                    if (!address.equals(victim) || batch.verb(0) != Verb.COMPARE_AND_SWAP) {
-                        return c.post(batch);
-                    }
-                    victim = null;
-                    Completions.await(c.post(batch), c.timeoutNanos(), "the victim");
-                    sprung = true;
-                    meanwhile.run();
-                    local.removeNode(address);
-                    return CompletableFuture.failedFuture(new FabricException(FabricException.Status.RETRY_EXCEEDED,
-                            "node " + address + " died before it answered"));
-                }
-
-                @Override
-                public TrafficCounter stats() {
-                    return c.stats();
-                }
-
-                @Override
-                public long timeoutNanos() {
-                    return c.timeoutNanos();
-                }
-
-                @Override
-                public void close() {
-                    c.close();
-                }
-            };
-        }
-
-        @Override
-        public void close() {
-            local.close();
+        public CompletableFuture<BatchResult> intercept(NodeAddress address, Connection c, Batch batch) {
+            if (!address.equals(victim) || batch.verb(0) != Verb.COMPARE_AND_SWAP) {
+                return null;
+            }
+            victim = null;
+            Completions.await(c.post(batch), c.timeoutNanos(), "the victim");
+            sprung = true;
+            meanwhile.run();
+            fabric.local().removeNode(address);
+            return CompletableFuture.failedFuture(new FabricException(FabricException.Status.RETRY_EXCEEDED,
+                    "node " + address + " died before it answered"));
         }
     }
 
