@@ -812,8 +812,18 @@ public final class CloverStore implements LineageStore {
                 Staged s = staged.get(i);
                 if (locations.get(i).created()) {
                     cursors.put(s.key, s.mine.cursor());
-                } else {
+                    continue;
+                }
+                try {
                     link(s.key, Cursor.unverified(locations.get(i).tail()), s.mine, false, op);
+                } catch (RuntimeException e) {
+                    // The keys after it that the server did not create will not be linked now: free their space.
+                    for (int j = i + 1; j < staged.size(); j++) {
+                        if (!locations.get(j).created()) {
+                            staged.get(j).mine.abandon();
+                        }
+                    }
+                    throw e;
                 }
             }
         } finally {
