@@ -189,30 +189,15 @@ class CloverBatchPutTest {
         try (LocalPool pool = new LocalPool(2, 2, 16 << 20)) {
             CloverStore a = pool.client();
             CloverStore c = pool.client();
-            CyclicBarrier start = new CyclicBarrier(2);
-            ExecutorService threads = Executors.newFixedThreadPool(2);
-            try {
-                List<Future<?>> done = new ArrayList<>();
-                for (CloverStore s : List.of(a, c)) {
-                    String who = s == a ? "a" : "c";
-                    done.add(threads.submit(() -> {
-                        start.await();
-                        for (int round = 0; round < 10; round++) {
-                            List<KvEntry> batch = new ArrayList<>();
-                            for (int k = 0; k < 50; k++) {
-                                batch.add(new KvEntry(b("r" + round + "k" + k), b(who)));
-                            }
-                            s.putAll(batch);
-                        }
-                        return null;
-                    }));
+            inTwoRacingThreads(a, c, (s, who) -> {
+                for (int round = 0; round < 10; round++) {
+                    List<KvEntry> batch = new ArrayList<>();
+                    for (int k = 0; k < 50; k++) {
+                        batch.add(new KvEntry(b("r" + round + "k" + k), b(who)));
+                    }
+                    s.putAll(batch);
                 }
-                for (Future<?> f : done) {
-                    f.get();
-                }
-            } finally {
-                threads.shutdownNow();
-            }
+            });
             CloverStore reader = pool.client();
             for (int round = 0; round < 10; round++) {
                 for (int k = 0; k < 50; k++) {
@@ -236,35 +221,46 @@ class CloverBatchPutTest {
                 a.put(b("k" + k), b("init"));
                 c.get(b("k" + k));                            // both hold warm cursors
             }
-            CyclicBarrier start = new CyclicBarrier(2);
-            ExecutorService threads = Executors.newFixedThreadPool(2);
-            try {
-                List<Future<?>> done = new ArrayList<>();
-                for (CloverStore s : List.of(a, c)) {
-                    String who = s == a ? "a" : "c";
-                    done.add(threads.submit(() -> {
-                        start.await();
-                        for (int round = 0; round < 20; round++) {
-                            List<KvEntry> batch = new ArrayList<>();
-                            for (int k = 0; k < 100; k++) {
-                                batch.add(new KvEntry(b("k" + k), b(who + round)));
-                            }
-                            s.putAll(batch);
-                        }
-                        return null;
-                    }));
+            inTwoRacingThreads(a, c, (s, who) -> {
+                for (int round = 0; round < 20; round++) {
+                    List<KvEntry> batch = new ArrayList<>();
+                    for (int k = 0; k < 100; k++) {
+                        batch.add(new KvEntry(b("k" + k), b(who + round)));
+                    }
+                    s.putAll(batch);
                 }
-                for (Future<?> f : done) {
-                    f.get();
-                }
-            } finally {
-                threads.shutdownNow();
-            }
+            });
             CloverStore reader = pool.client();
             for (int k = 0; k < 100; k++) {
                 assertThat(new String(reader.get(b("k" + k)), StandardCharsets.UTF_8)).isIn("a19", "c19");
                 assertThat(a.get(b("k" + k))).isEqualTo(reader.get(b("k" + k)));
             }
+        }
+    }
+
+    private interface Racer {
+        void run(CloverStore store, String who) throws Exception;
+    }
+
+    /** Runs {@code body} for client a (as "a") and client c (as "c") on two threads started at one barrier. */
+    private static void inTwoRacingThreads(CloverStore a, CloverStore c, Racer body) throws Exception {
+        CyclicBarrier start = new CyclicBarrier(2);
+        ExecutorService threads = Executors.newFixedThreadPool(2);
+        try {
+            List<Future<?>> done = new ArrayList<>();
+            for (CloverStore s : List.of(a, c)) {
+                String who = s == a ? "a" : "c";
+                done.add(threads.submit(() -> {
+                    start.await();
+                    body.run(s, who);
+                    return null;
+                }));
+            }
+            for (Future<?> f : done) {
+                f.get();
+            }
+        } finally {
+            threads.shutdownNow();
         }
     }
 }
