@@ -90,7 +90,7 @@ final class ReadCache {
             return;
         }
         byte[] old = entries.put(key, value);
-        long added = old == null ? key.bytes().length + value.length + ENTRY_OVERHEAD : value.length - old.length;
+        long added = old == null ? cost(key, value) : value.length - old.length;
         bytes += added;
         budget.add(added);
         evictBeyondLimits();
@@ -100,7 +100,7 @@ final class ReadCache {
         Iterator<Map.Entry<KeyBytes, byte[]>> eldest = entries.entrySet().iterator();
         while ((bytes > capacity || budget.exhausted()) && eldest.hasNext()) {
             Map.Entry<KeyBytes, byte[]> e = eldest.next();
-            long freed = e.getKey().bytes().length + e.getValue().length + ENTRY_OVERHEAD;
+            long freed = cost(e.getKey(), e.getValue());
             eldest.remove();
             bytes -= freed;
             budget.add(-freed);
@@ -125,7 +125,7 @@ final class ReadCache {
     void remove(KeyBytes key) {
         byte[] old = capacity == 0 ? null : entries.remove(key);
         if (old != null) {
-            long freed = key.bytes().length + old.length + ENTRY_OVERHEAD;
+            long freed = cost(key, old);
             bytes -= freed;
             budget.add(-freed);
         }
@@ -148,5 +148,10 @@ final class ReadCache {
 
     long misses() {
         return misses;
+    }
+
+    /** Heap bytes an entry is counted for. */
+    private static long cost(KeyBytes key, byte[] value) {
+        return key.bytes().length + value.length + ENTRY_OVERHEAD;
     }
 }

@@ -104,9 +104,7 @@ final class WriteBehindStore implements LineageStore {
             return known == DELETED || known == ReadCache.ABSENT ? null : known;
         }
         byte[] read = store.get(key);
-        if (cache.admits(k)) {
-            cache.put(new KeyBytes(key.clone()), read == null ? ReadCache.ABSENT : read);
-        }
+        remember(k, read);
         return read;
     }
 
@@ -128,10 +126,7 @@ final class WriteBehindStore implements LineageStore {
             List<byte[]> read = store.getAll(missing);
             for (int i = 0; i < read.size(); i++) {
                 out.set(missingAt.get(i), read.get(i));
-                KeyBytes k = new KeyBytes(missing.get(i));
-                if (cache.admits(k)) {
-                    cache.put(new KeyBytes(k.bytes().clone()), read.get(i) == null ? ReadCache.ABSENT : read.get(i));
-                }
+                remember(new KeyBytes(missing.get(i)), read.get(i));
             }
         }
         return out;
@@ -251,6 +246,13 @@ final class WriteBehindStore implements LineageStore {
             v = writing.get(key);
         }
         return v != null ? v : cache.get(key);
+    }
+
+    /** Offers what the store answered for the key to the read cache (copying the key, which the caller may reuse). */
+    private void remember(KeyBytes key, byte[] read) {
+        if (cache.admits(key)) {
+            cache.put(new KeyBytes(key.bytes().clone()), read == null ? ReadCache.ABSENT : read);
+        }
     }
 
     /** The read cache's hits and misses so far (lookups the buffers answered count as neither). */

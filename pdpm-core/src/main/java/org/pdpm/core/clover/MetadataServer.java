@@ -517,42 +517,7 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
 
     @Override
     public KeyLocation create(byte[] key, long head) {
-        KeyBytes k = new KeyBytes(key.clone());
-        KeyState existing;
-        synchronized (this) {
-            existing = index.get(k);
-            if (existing == null) {
-                if (index.size() >= layout.maxKeys()) {
-                    throw new SpaceExhaustedException("the pool's shortcut table holds at most " + layout.maxKeys()
-                            + " keys");
-                }
-                Long reused = freeSlots.pollFirst();
-                long slot = reused != null ? reused : nextSlot++;
-                try {
-                    if (reused != null) {
-                        // A restarted server must not start the new key from the old one's head.
-                        RoundTrip clear = RoundTrip.on(new TrafficCounter());
-                        postShortcut(clear, slot, Pointer.NULL);
-                        awaitOrReport(clear);
-                    }
-                    appendLog(seq -> LogRecordLayout.key(seq, head, slot, k.bytes()));
-                } catch (RuntimeException e) {
-                    freeSlots.add(slot);
-                    throw e;
-                }
-                index.put(k, new KeyState(slot, head));
-                return new KeyLocation(key, head, head, true);
-            }
-        }
-        // A key's lock is never taken inside the server's: collections take them the other way round.
-        synchronized (existing) {
-            if (existing.removed || !followToTail(k, existing)) {
-                return create(key, head);   // removed meanwhile: create it anew
-            }
-            // Asked again for the head it was created with (a batch that failed after creating it):
-            // that version is the key's first, so tell the writer it is linked.
-            return new KeyLocation(key, existing.head, existing.tail, existing.head == head);
-        }
+        return createAll(List.of(key), new long[] {head}).get(0);
     }
 
     @Override
@@ -605,9 +570,27 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
             }
         }
         for (int i : known) {
-            out[i] = create(keys.get(i), heads[i]);   // follows the chain, under the key's lock
+            out[i] = existingLocation(keys.get(i), heads[i]);
         }
         return Arrays.asList(out);
+    }
+
+    /** Where an existing key's chain ends, followed under the key's lock; the key is created anew if it was removed meanwhile. */
+    private KeyLocation existingLocation(byte[] key, long head) {
+        KeyBytes k = new KeyBytes(key.clone());
+        KeyState existing = index.get(k);
+        if (existing == null) {
+            return create(key, head);
+        }
+        // A key's lock is never taken inside the server's: collections take them the other way round.
+        synchronized (existing) {
+            if (existing.removed || !followToTail(k, existing)) {
+                return create(key, head);
+            }
+            // Asked again for the head it was created with (a batch that failed after creating it):
+            // that version is the key's first, so tell the writer it is linked.
+            return new KeyLocation(key, existing.head, existing.tail, existing.head == head);
+        }
     }
 
     private static void checkCreateAll(List<byte[]> keys, long[] heads) {

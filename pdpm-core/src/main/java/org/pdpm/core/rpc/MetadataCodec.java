@@ -54,6 +54,27 @@ final class MetadataCodec {
         return new KeyLocation(c.getKey(), c.getLong(), c.getLong(), getFlag(c));
     }
 
+    /** A count, then the locations: a SCAN's page or a CREATE_ALL's answer. */
+    static void putLocations(FrameWriter w, List<KeyLocation> locations) {
+        w.putInt(locations.size());
+        for (KeyLocation l : locations) {
+            putLocation(w, l);
+        }
+    }
+
+    /** What {@link #putLocations} wrote; {@code what} names the call when the count is not in 0..max. */
+    static List<KeyLocation> getLocations(FrameCursor c, int max, String what) throws MalformedFrameException {
+        int n = c.getInt();
+        if (n < 0 || n > max) {
+            throw new MalformedFrameException(what + " result holds " + n + " keys; at most " + max + " were asked for");
+        }
+        List<KeyLocation> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            out.add(getLocation(c));
+        }
+        return out;
+    }
+
     /** Fails with an {@link IllegalStateException} when the lineage has more ranges than a reply carries. */
     static void putLineage(FrameWriter w, LineageInfo l) {
         List<EpochRange> sees = l.sees();

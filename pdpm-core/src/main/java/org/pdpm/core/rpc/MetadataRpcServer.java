@@ -116,11 +116,7 @@ public final class MetadataRpcServer extends FramedRpcServer {
                 }
                 in.expectEnd();
                 yield () -> {
-                    List<KeyLocation> created = service.createAll(keys, heads);
-                    FrameWriter out = reply.ok().putInt(created.size());
-                    for (KeyLocation l : created) {
-                        MetadataCodec.putLocation(out, l);
-                    }
+                    MetadataCodec.putLocations(reply.ok(), service.createAll(keys, heads));
                 };
             }
             case MetadataRpcLayout.GRANT -> {
@@ -148,11 +144,7 @@ public final class MetadataRpcServer extends FramedRpcServer {
                 in.expectEnd();
                 yield () -> {
                     checkScanLimit(limit);
-                    List<KeyLocation> page = service.scan(prefix, after, limit);
-                    FrameWriter out = reply.ok().putInt(page.size());
-                    for (KeyLocation l : page) {
-                        MetadataCodec.putLocation(out, l);
-                    }
+                    MetadataCodec.putLocations(reply.ok(), service.scan(prefix, after, limit));
                 };
             }
             case MetadataRpcLayout.RETIRE -> {

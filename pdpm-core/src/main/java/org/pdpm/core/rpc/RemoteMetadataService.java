@@ -114,13 +114,10 @@ public final class RemoteMetadataService implements MetadataService, AutoCloseab
                 w.putKey(keys.get(i)).putLong(heads[i]);
             }
         }, c -> {
-            int n = c.getInt();
-            if (n != keys.size()) {
-                throw new MalformedFrameException("create result holds " + n + " keys; " + keys.size() + " were sent");
-            }
-            List<KeyLocation> created = new ArrayList<>(n);
-            for (int i = 0; i < n; i++) {
-                created.add(MetadataCodec.getLocation(c));
+            List<KeyLocation> created = MetadataCodec.getLocations(c, keys.size(), "create");
+            if (created.size() != keys.size()) {
+                throw new MalformedFrameException("create result holds " + created.size() + " keys; " + keys.size()
+                        + " were sent");
             }
             return created;
         });
@@ -153,17 +150,7 @@ public final class RemoteMetadataService implements MetadataService, AutoCloseab
                 w.putKey(after);
             }
             w.putInt(limit);
-        }, c -> {
-            int n = c.getInt();
-            if (n < 0 || n > limit) {
-                throw new MalformedFrameException("scan result holds " + n + " keys; " + limit + " were asked for");
-            }
-            List<KeyLocation> page = new ArrayList<>(n);
-            for (int i = 0; i < n; i++) {
-                page.add(MetadataCodec.getLocation(c));
-            }
-            return page;
-        });
+        }, c -> MetadataCodec.getLocations(c, limit, "scan"));
     }
 
     @Override
