@@ -48,6 +48,8 @@ public final class KvBenchmark {
     /** How long the fabric's pipeline warms up, then is measured, after each run. */
     static final long FABRIC_WARMUP_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
     static final long FABRIC_MEASURE_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** Seeds the warm-up's draws apart from the measured run's, which stay fixed by the seed alone. */
+    private static final long WARMUP_SEED_SALT = 0x3A17_0F1AL;
 
     /** A GET still in flight this long after a thread wants its permit is taken as lost. */
     private static final long ASYNC_GET_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(60);
@@ -59,10 +61,16 @@ public final class KvBenchmark {
      * @param ops            operations of each run phase, over all threads; ignored when {@code durationNanos > 0}
      * @param durationNanos  length of each run phase instead of an operation count, or 0
      * @param inFlight       GETs each thread keeps in flight, 1..{@link #MAX_IN_FLIGHT}; 1 is a plain synchronous loop
+     * @param warmupPercent  each run phase is first run unmeasured for this share of its operations (or of
+     *                       its duration), 0..100, so that the JIT has compiled what the run measures, as
+     *                       JMH's warm-up iterations do
      */
     public record Settings(Workload workload, KeyChooser chooser, long keys, int valueBytes, long ops,
-                           long durationNanos, long seed, int inFlight) {
+                           long durationNanos, long seed, int inFlight, int warmupPercent) {
         public Settings {
+            if (warmupPercent < 0 || warmupPercent > 100) {
+                throw new IllegalArgumentException("warmupPercent=" + warmupPercent + " is outside 0..100");
+            }
             if (keys < 1 || keys > KeySpace.MAX_KEYS) {
                 throw new IllegalArgumentException("keys=" + keys + " is outside 1.." + KeySpace.MAX_KEYS);
             }
@@ -78,14 +86,19 @@ public final class KvBenchmark {
             }
         }
 
-        /** The settings of a synchronous run: one operation at a time on each thread. */
+        /** The settings of a synchronous run without warm-up: one operation at a time on each thread. */
         public Settings(Workload workload, KeyChooser chooser, long keys, int valueBytes, long ops, long durationNanos,
                         long seed) {
-            this(workload, chooser, keys, valueBytes, ops, durationNanos, seed, 1);
+            this(workload, chooser, keys, valueBytes, ops, durationNanos, seed, 1, 0);
         }
 
-        boolean timed() {
-            return durationNanos > 0;
+        /** Operations of a run phase's warm-up, over all threads; 0 for a timed run or none. */
+        public long warmupOps() {
+            return durationNanos > 0 ? 0 : ops * warmupPercent / 100;
+        }
+
+        long warmupNanos() {
+            return durationNanos * warmupPercent / 100;
         }
     }
 
@@ -266,21 +279,19 @@ public final class KvBenchmark {
     }
 
     /**
-     * One run phase on the first {@code threads} clients of {@code deployment}, then the
-     * deployment's fabric at a pipeline depth of {@code threads} times {@link Settings#inFlight()}.
+     * One run phase on the first {@code threads} clients of {@code deployment}, after its warm-up
+     * (the same mix of operations, drawn apart, not measured), then the deployment's fabric at a
+     * pipeline depth of {@code threads} times {@link Settings#inFlight()}.
      */
     public Result run(String system, StoreDeployment deployment, int threads, Preparation preparation) {
-        SplittableRandom master = new SplittableRandom(settings.seed());
-        KvStats before = total(deployment);
-        AtomicLong startNanos = new AtomicLong();
-        CyclicBarrier startLine = new CyclicBarrier(threads, () -> startNanos.set(System.nanoTime()));
-        AtomicBoolean failed = new AtomicBoolean();
-        List<Worker> workers = new ArrayList<>();
-        for (int t = 0; t < threads; t++) {
-            long quota = settings.ops() / threads + (t < settings.ops() % threads ? 1 : 0);
-            workers.add(new Worker(deployment.client(t), master.split(), quota, startLine, startNanos, failed));
+        if (settings.warmupOps() > 0 || settings.warmupNanos() > 0) {
+            runWorkers(deployment, threads, new SplittableRandom(settings.seed() ^ WARMUP_SEED_SALT),
+                    settings.warmupOps(), settings.warmupNanos(), "run warm-up");
         }
-        runAll(workers, "run", failed);
+        KvStats before = total(deployment);
+        List<Worker> workers = runWorkers(deployment, threads, new SplittableRandom(settings.seed()), settings.ops(),
+                settings.durationNanos(), "run");
+        long startNanos = workers.get(0).startNanos.get();
         long endNanos = workers.stream().mapToLong(w -> w.endNanos).max().orElseThrow();
         KvStats delta = total(deployment).minus(before);
 
@@ -299,8 +310,27 @@ public final class KvBenchmark {
             puts += w.putNanos.getTotalCount();
         }
         return new Result(system, deployment.describe(), threads, settings.inFlight(), gets, puts,
-                (endNanos - startNanos.get()) / 1e9, get, put, delta.roundTripsPerGet(), delta.roundTripsPerPut(),
+                (endNanos - startNanos) / 1e9, get, put, delta.roundTripsPerGet(), delta.roundTripsPerPut(),
                 preparation, fabricRate.isPresent() ? new FabricRate(fabricRate.getAsLong(), depth) : null);
+    }
+
+    /**
+     * Runs the workload on the first {@code threads} clients, for {@code durationNanos} or, when
+     * that is 0, for {@code ops} operations split over the threads.
+     */
+    private List<Worker> runWorkers(StoreDeployment deployment, int threads, SplittableRandom master, long ops,
+                                    long durationNanos, String phase) {
+        AtomicLong startNanos = new AtomicLong();
+        CyclicBarrier startLine = new CyclicBarrier(threads, () -> startNanos.set(System.nanoTime()));
+        AtomicBoolean failed = new AtomicBoolean();
+        List<Worker> workers = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            long quota = ops / threads + (t < ops % threads ? 1 : 0);
+            workers.add(new Worker(deployment.client(t), master.split(), quota, durationNanos, startLine, startNanos,
+                    failed));
+        }
+        runAll(workers, phase, failed);
+        return workers;
     }
 
     /** The sum of every store's counters; a counter one store does not keep stays -1. */
@@ -329,21 +359,27 @@ public final class KvBenchmark {
         private final KvStore store;
         private final SplittableRandom random;
         private final long quota;
+        private final long durationNanos;
         private final CyclicBarrier startLine;
-        private final AtomicLong startNanos;
+        final AtomicLong startNanos;
         private final AtomicBoolean failed;
         final Histogram getNanos = settings.inFlight() == 1 ? new Histogram(3) : new ConcurrentHistogram(3);
         final Histogram putNanos = new Histogram(3);
         long endNanos;
 
-        Worker(KvStore store, SplittableRandom random, long quota, CyclicBarrier startLine, AtomicLong startNanos,
-               AtomicBoolean failed) {
+        Worker(KvStore store, SplittableRandom random, long quota, long durationNanos, CyclicBarrier startLine,
+               AtomicLong startNanos, AtomicBoolean failed) {
             this.store = store;
             this.random = random;
             this.quota = quota;
+            this.durationNanos = durationNanos;
             this.startLine = startLine;
             this.startNanos = startNanos;
             this.failed = failed;
+        }
+
+        private boolean timed() {
+            return durationNanos > 0;
         }
 
         @Override
@@ -370,7 +406,7 @@ public final class KvBenchmark {
                 chains.add(new Chain(random.split(), chooser, left, failure, finished));
             }
             startLine.await();
-            long deadline = startNanos.get() + settings.durationNanos();
+            long deadline = startNanos.get() + durationNanos;
             chains.forEach(c -> c.next(deadline));
             if (!finished.await(ASYNC_GET_TIMEOUT_NANOS, TimeUnit.NANOSECONDS)) {
                 throw new IllegalStateException("chained GETs did not finish within "
@@ -401,7 +437,7 @@ public final class KvBenchmark {
             /** Issues GETs until one is still in flight (its completion goes on) or the run is over. */
             void next(long deadline) {
                 while (true) {
-                    boolean over = settings.timed() ? System.nanoTime() >= deadline : left.getAndDecrement() <= 0;
+                    boolean over = timed() ? System.nanoTime() >= deadline : left.getAndDecrement() <= 0;
                     if (over || failed.get()) {
                         finished.countDown();
                         return;
@@ -511,9 +547,9 @@ public final class KvBenchmark {
             KeyChooser chooser = settings.chooser();
             Workload workload = settings.workload();
             startLine.await();
-            long deadline = startNanos.get() + settings.durationNanos();
+            long deadline = startNanos.get() + durationNanos;
             long done = 0;
-            while (!failed.get() && (settings.timed() ? System.nanoTime() < deadline : done < quota)) {
+            while (!failed.get() && (timed() ? System.nanoTime() < deadline : done < quota)) {
                 KeySpace.write(chooser.next(random), key);
                 if (workload.nextIsUpdate(random)) {
                     // A different value each time, so no store can recognise a rewrite; one byte is enough.

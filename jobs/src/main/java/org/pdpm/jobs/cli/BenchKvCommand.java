@@ -89,6 +89,11 @@ final class BenchKvCommand implements Callable<Integer> {
             description = "Run each configuration this long instead of for --ops operations.")
     private Long durationMillis;
 
+    @Option(names = "--warmup", defaultValue = "25", paramLabel = "PERCENT",
+            description = "Before each configuration is measured, run it unmeasured for this share of its --ops (or "
+                    + "--duration-ms), so that the JIT has compiled what is measured; 0..100 (default: ${DEFAULT-VALUE}).")
+    private int warmupPercent;
+
     @Option(names = "--value-size", defaultValue = "1000", paramLabel = "BYTES",
             description = "Size of every value (default: ${DEFAULT-VALUE}).")
     private int valueBytes;
@@ -139,7 +144,7 @@ final class BenchKvCommand implements Callable<Integer> {
         List<Integer> threadCounts = List.copyOf(new LinkedHashSet<>(threads));
         int maxThreads = threadCounts.stream().mapToInt(Integer::intValue).max().orElseThrow();
         long runPuts = settings.durationNanos() > 0 ? 0
-                : (long) Math.ceil(ops * workload.updateFraction()) * threadCounts.size();
+                : (long) Math.ceil((ops + settings.warmupOps()) * workload.updateFraction()) * threadCounts.size();
         StoreDeployment.Plan plan = new StoreDeployment.Plan(fabric, replication, maxThreads, keys, KeySpace.KEY_BYTES, valueBytes,
                 runPuts, PdpmCommand.class.getName());
         Map<String, Object> machine = MachineInfo.describe();
@@ -186,6 +191,7 @@ final class BenchKvCommand implements Callable<Integer> {
                 "--fabric=" + fabric.label() + ": bench kv runs on local or tcp");
         require(keys >= 2, "--keys=" + keys + " must be at least 2");
         require(ops >= 1, "--ops=" + ops + " must be positive");
+        require(warmupPercent >= 0 && warmupPercent <= 100, "--warmup=" + warmupPercent + " must be 0..100");
         require(durationMillis == null || durationMillis >= 1, "--duration-ms=" + durationMillis + " must be positive");
         require(valueBytes >= 1, "--value-size=" + valueBytes + " must be positive");
         require(threads.stream().allMatch(t -> t >= 1), "--threads=" + threads + " must all be positive");
@@ -200,7 +206,8 @@ final class BenchKvCommand implements Callable<Integer> {
         try {
             chooser = uniform ? KeyChooser.uniform(keys) : KeyChooser.scrambledZipfian(keys, theta);
             long durationNanos = durationMillis == null ? 0 : TimeUnit.MILLISECONDS.toNanos(durationMillis);
-            return new KvBenchmark.Settings(workload, chooser, keys, valueBytes, ops, durationNanos, seed, inFlight);
+            return new KvBenchmark.Settings(workload, chooser, keys, valueBytes, ops, durationNanos, seed, inFlight,
+                    warmupPercent);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage(), e);
         }

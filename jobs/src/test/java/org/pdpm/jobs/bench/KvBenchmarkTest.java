@@ -89,6 +89,43 @@ class KvBenchmarkTest {
         assertThat(counts[3]).isEqualTo(counts[1]);
     }
 
+    @ParameterizedTest(name = "{0} in flight")
+    @ValueSource(ints = {1, 8})
+    void theWarmUpRunsTheSameMixUnmeasuredBeforeTheRun(int inFlight) {
+        FakeDeployment deployment = new FakeDeployment(2, -1);
+        KvBenchmark.Settings settings = new KvBenchmark.Settings(Workload.of("a"), KeyChooser.uniform(200), 200, 16,
+                2000, 0, 5, inFlight, 25);
+        KvBenchmark benchmark = new KvBenchmark(settings);
+        KvBenchmark.Preparation preparation = benchmark.prepare(deployment, 2);
+        long loadedGets = deployment.stores.stream().mapToLong(st -> st.stats().gets()).sum();
+        long loadedPuts = deployment.stores.stream().mapToLong(st -> st.stats().puts()).sum();
+
+        KvBenchmark.Result r = benchmark.run("fake", deployment, 2, preparation);
+
+        assertThat(settings.warmupOps()).isEqualTo(500);
+        // The stores served the warm-up's 500 operations and the run's 2,000; only the run is reported.
+        long served = deployment.stores.stream().mapToLong(st -> st.stats().gets() + st.stats().puts()).sum()
+                - loadedGets - loadedPuts;
+        assertThat(served).isEqualTo(2500);
+        assertThat(r.ops()).isEqualTo(2000);
+        assertThat(r.getNanos().getTotalCount() + r.putNanos().getTotalCount()).isEqualTo(2000);
+        // Both phases write: workload a updates half of what it touches.
+        assertThat(r.putOps()).isBetween(850L, 1150L);
+        assertThat(deployment.stores.stream().mapToLong(st -> st.stats().puts()).sum() - loadedPuts)
+                .isGreaterThan(r.putOps());
+        // The run's own draws do not depend on the warm-up: the same seed without one issues the same mix.
+        FakeDeployment plain = new FakeDeployment(2, -1);
+        KvBenchmark noWarmup = new KvBenchmark(settings(Workload.of("a"), 2000, inFlight));
+        KvBenchmark.Result unwarmed = noWarmup.run("fake", plain, 2, noWarmup.prepare(plain, 2));
+        assertThat(unwarmed.putOps()).isEqualTo(r.putOps());
+    }
+
+    @Test
+    void aWarmUpOutsideZeroToHundredPercentIsRefused() {
+        assertThatThrownBy(() -> new KvBenchmark.Settings(Workload.of("a"), KeyChooser.uniform(200), 200, 16, 10, 0, 5,
+                1, 101)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("warmupPercent=101");
+    }
+
     @ParameterizedTest(name = "workload {0}")
     @ValueSource(strings = {"b", "c"})   // c chains its GETs from completions; b issues them from the thread
     void aFailedAsynchronousGetFailsTheRunWithItsCause(String workload) {
@@ -126,7 +163,7 @@ class KvBenchmarkTest {
     }
 
     private static KvBenchmark.Settings settings(Workload workload, long ops, int inFlight) {
-        return new KvBenchmark.Settings(workload, KeyChooser.uniform(200), 200, 16, ops, 0, 5, inFlight);
+        return new KvBenchmark.Settings(workload, KeyChooser.uniform(200), 200, 16, ops, 0, 5, inFlight, 0);
     }
 
     /**

@@ -13,14 +13,17 @@ final class FrameReader {
 
     private final InputStream in;
     private final int maxBodyBytes;
+    private final long pollNanos;
     private byte[] buf;
     private int start;
     private int end;
     private int bodyOffset;
     private int bodyLength;
 
-    FrameReader(InputStream in, int initialCapacity, int maxBodyBytes) {
+    /** @param pollNanos how long {@link #fillPolling()} polls before blocking; 0 never polls */
+    FrameReader(InputStream in, int initialCapacity, int maxBodyBytes, long pollNanos) {
         this.in = in;
+        this.pollNanos = pollNanos;
         this.buf = new byte[initialCapacity];
         this.maxBodyBytes = maxBodyBytes;
     }
@@ -46,11 +49,12 @@ final class FrameReader {
     }
 
     /**
-     * Waits up to {@code pollNanos} for bytes by polling, and only then blocks in the kernel. A
-     * thread that has just been busy is likely to be answered within microseconds; blocking would
-     * let its CPU go idle, and waking an idle virtual CPU costs far more than the answer took.
+     * Polls the socket for bytes for up to the poll window first, and only then blocks in the
+     * kernel. A thread that has just been busy is likely to be answered within microseconds;
+     * blocking would let its CPU go idle, and waking an idle virtual CPU costs far more than the
+     * answer took.
      */
-    boolean fill(long pollNanos) throws IOException {
+    boolean fillPolling() throws IOException {
         if (pollNanos > 0 && in.available() == 0) {
             long deadline = System.nanoTime() + pollNanos;
             do {

@@ -49,7 +49,7 @@ final class ServerSession implements Runnable {
             socket.setSoTimeout(HANDSHAKE_TIMEOUT_MILLIS);
             InputStream in = socket.getInputStream();
             OutputStream os = socket.getOutputStream();
-            FrameReader reader = new FrameReader(in, 256 << 10, WireLayout.MAX_BODY_BYTES);
+            FrameReader reader = new FrameReader(in, 256 << 10, WireLayout.MAX_BODY_BYTES, POLL_NANOS);
             if (!handshake(reader, os, peer)) {
                 return;
             }
@@ -146,7 +146,7 @@ final class ServerSession implements Runnable {
                 }
             }
             flush(os);
-            if (!reader.fill(POLL_NANOS)) {
+            if (!reader.fillPolling()) {
                 return;
             }
         }

@@ -45,7 +45,6 @@ final class TcpConnection implements Connection {
     private final OutputStream os;
     private final NodeInfo info;
     private final long timeoutNanos;
-    private final long pollNanos;
     private final Consumer<TcpConnection> onClose;
     private final TrafficCounter stats = new TrafficCounter();
 
@@ -77,13 +76,12 @@ final class TcpConnection implements Connection {
     private record Pending(Batch batch, CompletableFuture<BatchResult> future, long responseBytes) {}
 
     private TcpConnection(NodeAddress address, Socket socket, NodeInfo info, FrameReader frames, long timeoutNanos,
-                          long pollNanos, Consumer<TcpConnection> onClose) throws IOException {
+                          Consumer<TcpConnection> onClose) throws IOException {
         this.address = address;
         this.socket = socket;
         this.os = socket.getOutputStream();
         this.info = info;
         this.timeoutNanos = timeoutNanos;
-        this.pollNanos = pollNanos;
         this.onClose = onClose;
         this.reader = new Thread(() -> readLoop(frames), "pdpm-tcp-reader-" + address);
         this.sender = new Thread(this::sendLoop, "pdpm-tcp-sender-" + address);
@@ -115,7 +113,7 @@ final class TcpConnection implements Connection {
             hello.endFrame(frame);
             socket.getOutputStream().write(hello.array(), 0, hello.length());
             InputStream in = socket.getInputStream();
-            FrameReader frames = new FrameReader(in, 256 << 10, WireLayout.MAX_BODY_BYTES);
+            FrameReader frames = new FrameReader(in, 256 << 10, WireLayout.MAX_BODY_BYTES, options.poll().toNanos());
             while (!frames.nextBuffered()) {
                 if (!frames.fill()) {
                     throw new FabricException(Status.CONNECTION_REFUSED,
@@ -124,8 +122,7 @@ final class TcpConnection implements Connection {
             }
             NodeInfo info = parseWelcome(frames, address);
             socket.setSoTimeout(0);
-            return new TcpConnection(address, socket, info, frames, options.operationTimeout().toNanos(),
-                    options.poll().toNanos(), onClose);
+            return new TcpConnection(address, socket, info, frames, options.operationTimeout().toNanos(), onClose);
         } catch (FabricException | IllegalArgumentException e) {
             closeQuietly(socket);
             throw e;
@@ -218,11 +215,23 @@ final class TcpConnection implements Connection {
 
     @Override
     public BatchResult execute(Batch batch) {
+        checkNotOnReader();
+        return Connection.super.execute(batch);
+    }
+
+    /** A wait on the thread that delivers the completions would never end. */
+    void checkNotOnReader() {
         if (Thread.currentThread() == reader) {
             throw new IllegalStateException("a completion callback of " + address
                     + " waits for a completion on the thread that delivers them; post instead");
         }
-        return Connection.super.execute(batch);
+    }
+
+    /** True once the connection failed or was closed: every batch posted now fails. */
+    boolean isBroken() {
+        synchronized (lock) {
+            return broken != null;
+        }
     }
 
     private boolean awaitingAnswers() {
@@ -331,7 +340,7 @@ final class TcpConnection implements Connection {
                     }
                 }
                 flushFromReader();
-                if (!frames.fill(awaitingAnswers() ? pollNanos : 0)) {
+                if (!(awaitingAnswers() ? frames.fillPolling() : frames.fill())) {
                     fail(new FabricException(closed ? Status.FLUSHED : Status.RETRY_EXCEEDED,
                             "memory node at " + address + " closed the connection"));
                     return;
