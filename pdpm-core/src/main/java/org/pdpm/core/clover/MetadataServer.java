@@ -437,8 +437,9 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
     }
 
     /**
-     * Walks the key's chain from its known tail to the real one, reading only headers; from the
-     * head again when the known tail has been collected meanwhile.
+     * Walks the key's chain from its known tail to the last version every replica links (the real
+     * tail, unless a writer is between its commit and its backup link), reading only headers; from
+     * the head again when the known tail has been collected meanwhile.
      */
     private boolean followToTail(KeyBytes key, KeyState k) {
         for (int hop = 0; hop < MAX_LOOKUP_HOPS; hop++) {
@@ -456,12 +457,26 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
                 continue;
             }
             k.tailSeq = h.seq();
-            if (h.isTail()) {
+            if (h.isTail() || !linkedOnEveryReplica(k.tail, h.next())) {
                 return true;
             }
             k.tail = h.next();
         }
         return true;
+    }
+
+    /**
+     * Whether every replica in service links {@code version} to {@code successor}. A link only the
+     * primary holds so far belongs to a writer that may still die before copying it to the
+     * backups: a tail handed out past it could be appended to where, once the primary is gone,
+     * the chain does not lead. Unsure when a replica does not answer.
+     */
+    private boolean linkedOnEveryReplica(long version, long successor) {
+        try {
+            return linkedOnEveryReplica(List.of(version, successor)) == 2;
+        } catch (StoreUnavailableException e) {
+            return false;
+        }
     }
 
     private boolean seenByAnyView(EntryLayout.Header h) {

@@ -156,6 +156,59 @@ class CloverFailoverTest {
     }
 
     /**
+     * A writer commits on the primary and dies before copying its link to the backup. The server,
+     * looking the key up for another client meanwhile, must not hand out the dead writer's version
+     * as the tail: only the primary links it, and once the primary dies a version appended after
+     * it would hang off nothing on the backup (an acknowledged write lost at the next restart).
+     */
+    @Test
+    void theServerHandsOutNoTailThatOnlyThePrimaryLinks() {
+        BackupLinkCrash crash = new BackupLinkCrash();
+        try (LocalPool pool = new LocalPool(2, 8L << 20, new MetadataServer.Options(2, 1 << 20, 1 << 14, 64 << 10, 50),
+                crash::around)) {
+            CloverStore dying = pool.client();
+            byte[] key = b("k");
+            dying.put(key, b("v1"));
+            dying.put(key, b("v2"));
+            crash.arm(pool.nodes.get(1));
+            assertThatThrownBy(() -> dying.put(key, b("v3"))).hasMessageContaining("writer died");
+            // A reader meanwhile: its lookup walks the chain the primary holds.
+            assertThat(pool.client().get(key)).isIn(b("v2"), b("v3"));
+            crash.fabric.local().removeNode(pool.nodes.get(0));
+
+            CloverStore writer = pool.client();
+            writer.put(key, b("v4"));
+            assertThat(writer.get(key)).isEqualTo(b("v4"));
+            pool.restartMetadata();
+            assertThat(pool.client().get(key)).as("the acknowledged v4 after a restart").isEqualTo(b("v4"));
+        }
+    }
+
+    /** Makes the first backup link posted to one node throw, as a writer that dies right before it does. */
+    private static final class BackupLinkCrash implements InterceptingFabric.Interceptor {
+        private InterceptingFabric fabric;
+        private volatile NodeAddress backup;
+
+        Fabric around(LocalFabric local) {
+            fabric = new InterceptingFabric(local, this);
+            return fabric;
+        }
+
+        void arm(NodeAddress node) {
+            backup = node;
+        }
+
+        @Override
+        public CompletableFuture<BatchResult> intercept(NodeAddress address, Connection c, Batch batch) {
+            if (!address.equals(backup) || batch.verb(0) != Verb.COMPARE_AND_SWAP) {
+                return null;
+            }
+            backup = null;
+            throw new IllegalStateException("the writer died before its backup link");
+        }
+    }
+
+    /**
      * Lets the first commit CAS posted to one node execute there, runs a step of the test, then
      * kills the node and fails the CAS, as a node that dies before its completion is sent does.
      */
