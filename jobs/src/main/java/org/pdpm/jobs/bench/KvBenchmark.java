@@ -288,6 +288,7 @@ public final class KvBenchmark {
             runWorkers(deployment, threads, new SplittableRandom(settings.seed() ^ WARMUP_SEED_SALT),
                     settings.warmupOps(), settings.warmupNanos(), "run warm-up");
         }
+        deployment.measuring();
         KvStats before = total(deployment);
         List<Worker> workers = runWorkers(deployment, threads, new SplittableRandom(settings.seed()), settings.ops(),
                 settings.durationNanos(), "run");

@@ -104,6 +104,13 @@ public final class LineageDeployment implements StoreDeployment {
     }
 
     @Override
+    public void measuring() {
+        checkpoints.set(0);
+        checkpointNanos.set(0);
+        unpinNanos.set(0);
+    }
+
+    @Override
     public Map<String, Object> describe() {
         Map<String, Object> m = new LinkedHashMap<>(inner.describe());
         m.put("lineage_checkpoint_every_ops", checkpointEveryOps);

@@ -45,6 +45,12 @@ public interface StoreDeployment extends AutoCloseable {
      */
     default void loaded() {}
 
+    /**
+     * Called right before each measured run phase, after its warm-up: what {@link #describe()}
+     * reports of the run (the lineage wrapper's checkpoints) counts from here.
+     */
+    default void measuring() {}
+
     /** The store benchmark thread {@code thread} (0-based, below {@link Plan#clients()}) uses. */
     KvStore client(int thread);
 
