@@ -1158,6 +1158,15 @@ public final class CloverStore implements LineageStore {
             if (EntryLayout.isTail(found) || EntryLayout.isUnlinked(found)) {
                 return false;
             }
+            // Another writer's commit: it may have died before copying its link to the backups, and
+            // a version linked after its own would then hang off nothing there. Copy it first.
+            if (replicas.size() > 1 && !linkBackups(at.pointer(), marker, found, op)) {
+                if (++failovers > layout.replication()) {
+                    throw new StoreUnavailableException("the replicas of group " + Pointer.group(at.pointer())
+                            + " keep changing under a write");
+                }
+                continue;   // the primary changed: the CAS again, on the new one
+            }
             at = Cursor.unverified(found);
         }
     }

@@ -184,6 +184,34 @@ class CloverFailoverTest {
         }
     }
 
+    /**
+     * As above, from a writer's side: a writer whose commit CAS loses to a version only the
+     * primary links (its writer died before its backup link) appends after that version. Before
+     * it acknowledges, the link it followed must be on the backup too, or its own version hangs
+     * off nothing there once the primary dies.
+     */
+    @Test
+    void aWriterThatFollowsALinkOnlyThePrimaryHoldsCopiesItToTheBackup() {
+        BackupLinkCrash crash = new BackupLinkCrash();
+        try (LocalPool pool = new LocalPool(2, 8L << 20, new MetadataServer.Options(2, 1 << 20, 1 << 14, 64 << 10, 50),
+                crash::around)) {
+            CloverStore dying = pool.client();
+            CloverStore writer = pool.client();
+            byte[] key = b("k");
+            dying.put(key, b("v1"));
+            dying.put(key, b("v2"));
+            assertThat(writer.get(key)).isEqualTo(b("v2"));   // its cursor: v2, linked on both nodes
+            crash.arm(pool.nodes.get(1));
+            assertThatThrownBy(() -> dying.put(key, b("v3"))).hasMessageContaining("writer died");
+
+            writer.put(key, b("v4"));   // loses its CAS on v2 to v3, follows, links v4 after v3
+            crash.fabric.local().removeNode(pool.nodes.get(0));
+            assertThat(pool.client().get(key)).as("the acknowledged v4 on the backup").isEqualTo(b("v4"));
+            pool.restartMetadata();
+            assertThat(pool.client().get(key)).as("the acknowledged v4 after a restart").isEqualTo(b("v4"));
+        }
+    }
+
     /** Makes the first backup link posted to one node throw, as a writer that dies right before it does. */
     private static final class BackupLinkCrash implements InterceptingFabric.Interceptor {
         private InterceptingFabric fabric;
