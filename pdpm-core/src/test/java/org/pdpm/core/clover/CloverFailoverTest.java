@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -131,8 +132,7 @@ class CloverFailoverTest {
     @Test
     void aCommitOnlyTheDeadPrimaryTookIsNotCollectedOnTheBackup() {
         CommitTrap trap = new CommitTrap();
-        try (LocalPool pool = new LocalPool(2, 8L << 20, new MetadataServer.Options(2, 1 << 20, 1 << 14, 64 << 10, 50),
-                trap::around)) {
+        try (LocalPool pool = replicatedPair(trap::around)) {
             CloverStore store = pool.client();
             byte[] key = b("k");
             store.put(key, b("v1"));
@@ -164,14 +164,12 @@ class CloverFailoverTest {
     @Test
     void theServerHandsOutNoTailThatOnlyThePrimaryLinks() {
         BackupLinkCrash crash = new BackupLinkCrash();
-        try (LocalPool pool = new LocalPool(2, 8L << 20, new MetadataServer.Options(2, 1 << 20, 1 << 14, 64 << 10, 50),
-                crash::around)) {
+        try (LocalPool pool = replicatedPair(crash::around)) {
             CloverStore dying = pool.client();
             byte[] key = b("k");
             dying.put(key, b("v1"));
             dying.put(key, b("v2"));
-            crash.arm(pool.nodes.get(1));
-            assertThatThrownBy(() -> dying.put(key, b("v3"))).hasMessageContaining("writer died");
+            crash.dieBetweenCommitAndBackupLink(dying, key, b("v3"), pool.nodes.get(1));
             // A reader meanwhile: its lookup walks the chain the primary holds.
             assertThat(pool.client().get(key)).isIn(b("v2"), b("v3"));
             crash.fabric.local().removeNode(pool.nodes.get(0));
@@ -193,16 +191,14 @@ class CloverFailoverTest {
     @Test
     void aWriterThatFollowsALinkOnlyThePrimaryHoldsCopiesItToTheBackup() {
         BackupLinkCrash crash = new BackupLinkCrash();
-        try (LocalPool pool = new LocalPool(2, 8L << 20, new MetadataServer.Options(2, 1 << 20, 1 << 14, 64 << 10, 50),
-                crash::around)) {
+        try (LocalPool pool = replicatedPair(crash::around)) {
             CloverStore dying = pool.client();
             CloverStore writer = pool.client();
             byte[] key = b("k");
             dying.put(key, b("v1"));
             dying.put(key, b("v2"));
             assertThat(writer.get(key)).isEqualTo(b("v2"));   // its cursor: v2, linked on both nodes
-            crash.arm(pool.nodes.get(1));
-            assertThatThrownBy(() -> dying.put(key, b("v3"))).hasMessageContaining("writer died");
+            crash.dieBetweenCommitAndBackupLink(dying, key, b("v3"), pool.nodes.get(1));
 
             writer.put(key, b("v4"));   // loses its CAS on v2 to v3, follows, links v4 after v3
             crash.fabric.local().removeNode(pool.nodes.get(0));
@@ -222,8 +218,10 @@ class CloverFailoverTest {
             return fabric;
         }
 
-        void arm(NodeAddress node) {
-            backup = node;
+        /** {@code dying} puts: its commit CAS lands on the primary, then it dies before the backup link. */
+        void dieBetweenCommitAndBackupLink(CloverStore dying, byte[] key, byte[] value, NodeAddress backupNode) {
+            backup = backupNode;
+            assertThatThrownBy(() -> dying.put(key, value)).hasMessageContaining("writer died");
         }
 
         @Override
@@ -269,6 +267,11 @@ class CloverFailoverTest {
             return CompletableFuture.failedFuture(new FabricException(FabricException.Status.RETRY_EXCEEDED,
                     "node " + address + " died before it answered"));
         }
+    }
+
+    /** Two nodes, R = 2, a fabric the test decorates to inject its fault. */
+    private static LocalPool replicatedPair(Function<LocalFabric, Fabric> decorate) {
+        return new LocalPool(2, 8L << 20, new MetadataServer.Options(2, 1 << 20, 1 << 14, 64 << 10, 50), decorate);
     }
 
     private static void assertAcknowledged(CloverStore reader, Map<String, String> acknowledged, String who) {
