@@ -437,15 +437,21 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
     }
 
     /**
-     * Walks the key's chain from its known tail to the last version every replica links (the real
-     * tail, unless a writer is between its commit and its backup link), reading only headers; from
-     * the head again when the known tail has been collected meanwhile.
+     * Walks the key's chain from its known tail to the real one, reading only headers (from the
+     * head again when the known tail has been collected meanwhile), then adopts as the known tail
+     * the last version of the walk that every replica in service links to: one more round trip,
+     * at R > 1, for the whole walk. A link only the primary holds so far belongs to a writer that
+     * may still die before copying it to the backups, and a tail handed out past it could be
+     * appended to where, once the primary is gone, the chain does not lead.
      */
     private boolean followToTail(KeyBytes key, KeyState k) {
+        List<Long> walked = new ArrayList<>();
+        List<Long> seqs = new ArrayList<>();
+        long at = k.tail;
         for (int hop = 0; hop < MAX_LOOKUP_HOPS; hop++) {
-            EntryLayout.Header h = readHeader(k.tail);
+            EntryLayout.Header h = readHeader(at);
             if (h.isUnlinked()) {
-                if (k.tail == k.head) {
+                if (at == k.head) {
                     if ((h.tombstone() || !seenByAnyView(h)) && k.head == durableHead(k)) {
                         // Sealed for removal by a server that stopped before logging it: finish.
                         logRemoval(key, k, k.head);
@@ -453,29 +459,34 @@ public final class MetadataServer implements MetadataService, AutoCloseable {
                     }
                     reloadHead(k);
                 }
-                k.tail = k.head;
+                walked.clear();
+                seqs.clear();
+                at = k.head;
                 continue;
             }
-            k.tailSeq = h.seq();
-            if (h.isTail() || !linkedOnEveryReplica(k.tail, h.next())) {
-                return true;
+            walked.add(at);
+            seqs.add(h.seq());
+            if (h.isTail()) {
+                break;
             }
-            k.tail = h.next();
+            at = h.next();
         }
+        if (walked.isEmpty()) {
+            k.tail = k.head;
+            return true;
+        }
+        int n = linkedOnEveryReplicaFromStart(walked);
+        k.tail = walked.get(n - 1);
+        k.tailSeq = seqs.get(n - 1);
         return true;
     }
 
-    /**
-     * Whether every replica in service links {@code version} to {@code successor}. A link only the
-     * primary holds so far belongs to a writer that may still die before copying it to the
-     * backups: a tail handed out past it could be appended to where, once the primary is gone,
-     * the chain does not lead. Unsure when a replica does not answer.
-     */
-    private boolean linkedOnEveryReplica(long version, long successor) {
+    /** As {@link #linkedOnEveryReplica(List)}, and only the start when a replica does not answer. */
+    private int linkedOnEveryReplicaFromStart(List<Long> chain) {
         try {
-            return linkedOnEveryReplica(List.of(version, successor)) == 2;
+            return linkedOnEveryReplica(chain);
         } catch (StoreUnavailableException e) {
-            return false;
+            return 1;
         }
     }
 

@@ -50,9 +50,7 @@ final class SharedConnectionHandle implements Connection {
         if (closed) {
             return CompletableFuture.failedFuture(closedException());
         }
-        stats.addRoundTrips(1);
-        stats.addBatch(batch);
-        CompletableFuture<BatchResult> future = shared.post(batch);
+        CompletableFuture<BatchResult> future = shared.post(batch, stats);
         if (!future.isDone()) {
             inFlight.add(future);
             future.whenComplete((r, e) -> inFlight.remove(future));

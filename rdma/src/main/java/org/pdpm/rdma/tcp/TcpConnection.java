@@ -187,8 +187,13 @@ final class TcpConnection implements Connection {
 
     @Override
     public CompletableFuture<BatchResult> post(Batch batch) {
-        stats.addRoundTrips(1);
-        stats.addBatch(batch);
+        return post(batch, stats);
+    }
+
+    /** Posts, counting the batch in {@code counter}: a shared connection's handles count their own. */
+    CompletableFuture<BatchResult> post(Batch batch, TrafficCounter counter) {
+        counter.addRoundTrips(1);
+        counter.addBatch(batch);
         CompletableFuture<BatchResult> future = new CompletableFuture<>();
         synchronized (lock) {
             if (broken != null) {
