@@ -22,7 +22,7 @@ public final class Completions {
         if (!future.isDone()) {
             long deadline = System.nanoTime() + POLL_NANOS;
             while (!future.isDone() && System.nanoTime() - deadline < 0) {
-                Thread.onSpinWait();
+                Thread.yield();
             }
         }
         try {

@@ -16,8 +16,9 @@ public interface Connection extends AutoCloseable {
      * Posts a batch. The future completes with the batch's results once every request in it has
      * completed, or exceptionally with a {@link FabricException}; a batch containing a request the
      * node must refuse (bad rkey or bounds, misaligned atomic) is refused whole and changes nothing.
-     * Completion callbacks may run on the fabric's I/O thread: they may post more batches (that is
-     * how a client keeps many requests in flight cheaply) but must not block waiting for one.
+     * Completion callbacks may run on the fabric's I/O thread, or on a thread waiting in
+     * {@link #await} on the same connection: they may post more batches (that is how a client keeps
+     * many requests in flight cheaply) but must not block waiting for one.
      */
     CompletableFuture<BatchResult> post(Batch batch);
 
@@ -27,9 +28,26 @@ public interface Connection extends AutoCloseable {
     /** How long blocking calls wait for a completion before failing with RETRY_EXCEEDED. */
     long timeoutNanos();
 
+    /**
+     * Posts a batch whose completion the calling thread is about to {@link #await}. A fabric may
+     * then leave the completion for that thread to collect itself, as an RDMA client polls its own
+     * completion queue, rather than hand it over from an I/O thread.
+     */
+    default CompletableFuture<BatchResult> postAwaited(Batch batch) {
+        return post(batch);
+    }
+
+    /**
+     * Waits for a batch posted here, failing with a {@link FabricException} (RETRY_EXCEEDED after
+     * {@link #timeoutNanos()}). Must not be called from a completion callback.
+     */
+    default BatchResult await(CompletableFuture<BatchResult> posted) {
+        return Completions.await(posted, timeoutNanos(), node().nodeId());
+    }
+
     /** Posts and waits. */
     default BatchResult execute(Batch batch) {
-        return Completions.await(post(batch), timeoutNanos(), node().nodeId());
+        return await(postAwaited(batch));
     }
 
     default byte[] read(RemoteRegion region, long offset, int length) {

@@ -32,7 +32,7 @@ public final class RoundTrip {
 
     /** Posts {@code batch} on {@code connection} as part of this round trip. */
     public CompletableFuture<BatchResult> post(Connection connection, Batch batch) {
-        CompletableFuture<BatchResult> f = connection.post(batch);
+        CompletableFuture<BatchResult> f = connection.postAwaited(batch);
         counter.addBatch(batch);
         futures.add(f);
         connections.add(connection);
@@ -50,7 +50,7 @@ public final class RoundTrip {
         for (int i = 0; i < futures.size(); i++) {
             Connection c = connections.get(i);
             try {
-                results.add(Completions.await(futures.get(i), c.timeoutNanos(), c.node().nodeId()));
+                results.add(c.await(futures.get(i)));
             } catch (FabricException e) {
                 results.add(null);
                 if (first == null) {
@@ -74,7 +74,7 @@ public final class RoundTrip {
         for (int i = 0; i < futures.size(); i++) {
             Connection c = connections.get(i);
             try {
-                outcomes.add(new Outcome(Completions.await(futures.get(i), c.timeoutNanos(), c.node().nodeId()), null));
+                outcomes.add(new Outcome(c.await(futures.get(i)), null));
             } catch (FabricException e) {
                 outcomes.add(new Outcome(null, e));
             }

@@ -58,10 +58,15 @@ final class FrameReader {
         if (pollNanos > 0 && in.available() == 0) {
             long deadline = System.nanoTime() + pollNanos;
             do {
-                Thread.onSpinWait();
+                Thread.yield();
             } while (in.available() == 0 && System.nanoTime() - deadline < 0);
         }
         return fill();
+    }
+
+    /** Reads what the socket already holds, never blocking; false when it holds nothing. */
+    boolean fillIfReady() throws IOException {
+        return in.available() > 0 && fill();
     }
 
     /** Blocks until more bytes arrive; false at the end of the stream. */

@@ -5,7 +5,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import org.pdpm.rdma.api.Batch;
 import org.pdpm.rdma.api.BatchResult;
-import org.pdpm.rdma.api.Completions;
 import org.pdpm.rdma.api.Connection;
 import org.pdpm.rdma.api.FabricException;
 import org.pdpm.rdma.api.FabricException.Status;
@@ -47,10 +46,24 @@ final class SharedConnectionHandle implements Connection {
 
     @Override
     public CompletableFuture<BatchResult> post(Batch batch) {
-        if (closed) {
+        return track(closed ? null : shared.post(batch, stats));
+    }
+
+    @Override
+    public CompletableFuture<BatchResult> postAwaited(Batch batch) {
+        return track(closed ? null : shared.postAwaited(batch, stats));
+    }
+
+    @Override
+    public BatchResult await(CompletableFuture<BatchResult> posted) {
+        return shared.await(posted);
+    }
+
+    /** Remembers a posted batch until it completes, so that closing this handle can fail it. */
+    private CompletableFuture<BatchResult> track(CompletableFuture<BatchResult> future) {
+        if (future == null) {
             return CompletableFuture.failedFuture(closedException());
         }
-        CompletableFuture<BatchResult> future = shared.post(batch, stats);
         if (!future.isDone()) {
             inFlight.add(future);
             future.whenComplete((r, e) -> inFlight.remove(future));
@@ -60,12 +73,6 @@ final class SharedConnectionHandle implements Connection {
             }
         }
         return future;
-    }
-
-    @Override
-    public BatchResult execute(Batch batch) {
-        shared.checkNotOnReader();
-        return Completions.await(post(batch), timeoutNanos(), node().nodeId());
     }
 
     @Override

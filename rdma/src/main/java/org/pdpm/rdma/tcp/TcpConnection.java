@@ -12,10 +12,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 import org.pdpm.rdma.api.Batch;
 import org.pdpm.rdma.api.BatchResult;
+import org.pdpm.rdma.api.Completions;
 import org.pdpm.rdma.api.Connection;
 import org.pdpm.rdma.api.FabricException;
 import org.pdpm.rdma.api.FabricException.Status;
@@ -28,15 +30,20 @@ import org.pdpm.rdma.api.TrafficCounter;
  * A pipelined connection to a memory node. Any number of batches may be in flight; the node answers
  * them in order, so completions are matched first-in first-out.
  *
- * <p>Sending coalesces without delaying the lone request: a batch posted on an idle connection is
- * written by the posting thread at once; one posted while others are in flight is queued and
- * written by the sender thread together with whatever else has piled up by then, or by a writer
- * already at work. Batches posted from completion callbacks — the
- * reader thread, the natural place for a client that keeps many requests in flight — are queued and
- * written together when the reader has handled every completion it received, so such a client pays
- * one system call per burst, not per request. The reader only writes while the answers it still
- * awaits fit the socket's receive buffer, so it can never block on a node that is itself blocked
- * writing to it; beyond that, a sender thread does the write.
+ * <p>Sending coalesces without delaying any request: a batch posted while no thread is writing is
+ * written by the posting thread at once (handing it to another thread would cost a wake-up); one
+ * posted while a write is under way is queued and taken along by that writer's next write.
+ * Batches posted from completion callbacks — the natural place for a client that keeps many
+ * requests in flight — are queued and written together when the thread reading answers has handled
+ * every completion it received, so such a client pays one system call per burst, not per request.
+ * The reader only writes while the answers it still awaits fit the socket's receive buffer, so it
+ * can never block on a node that is itself blocked writing to it; beyond that, a sender thread
+ * does the write.
+ *
+ * <p>Receiving: one thread reads the socket at a time. A thread that {@link #await}s a batch reads
+ * for itself for a while, and the reader thread stands aside meanwhile, so a synchronous client
+ * pays no hand-off from the reader per request; whoever reads completes every answer it finds, in
+ * order, and runs their callbacks.
  */
 final class TcpConnection implements Connection {
 
@@ -56,6 +63,14 @@ final class TcpConnection implements Connection {
     private long awaitedResponseBytes;
     private FabricException broken;
 
+    private final FrameReader frames;
+    /** The one thread reading the socket at a time: the reader, or a waiter collecting its own answer. */
+    private final AtomicReference<Thread> readOwner = new AtomicReference<>();
+    /** Threads waiting in {@link #await} that read the socket themselves; guarded by {@code lock}. */
+    private int waitersReading;
+    /** True while the reader stands aside for waiters; guarded by {@code lock}. */
+    private boolean readerAside;
+
     private final Thread reader;
     private final Thread sender;
     private final AtomicBoolean sendSignal = new AtomicBoolean();
@@ -72,6 +87,13 @@ final class TcpConnection implements Connection {
     private static final int READER_FLUSH_EVERY = 16;
     /** A writer that keeps finding new work hands it to the sender thread after this many writes. */
     private static final int MAX_WRITES_PER_TURN = 8;
+    /**
+     * How long a waiter reads the socket for its own answer before it leaves the reading to the
+     * reader thread and blocks: a few loopback round trips of a busy machine.
+     */
+    private static final long WAITER_READS_NANOS = 4 * Completions.POLL_NANOS;
+    /** A reader standing aside looks again this often, so that no answer waits long for a reader. */
+    private static final long READER_ASIDE_NANOS = 1_000_000;
 
     private record Pending(Batch batch, CompletableFuture<BatchResult> future, long responseBytes) {}
 
@@ -83,7 +105,8 @@ final class TcpConnection implements Connection {
         this.info = info;
         this.timeoutNanos = timeoutNanos;
         this.onClose = onClose;
-        this.reader = new Thread(() -> readLoop(frames), "pdpm-tcp-reader-" + address);
+        this.frames = frames;
+        this.reader = new Thread(this::readLoop, "pdpm-tcp-reader-" + address);
         this.sender = new Thread(this::sendLoop, "pdpm-tcp-sender-" + address);
         reader.setDaemon(true);
         sender.setDaemon(true);
@@ -192,9 +215,26 @@ final class TcpConnection implements Connection {
 
     /** Posts, counting the batch in {@code counter}: a shared connection's handles count their own. */
     CompletableFuture<BatchResult> post(Batch batch, TrafficCounter counter) {
+        return post(batch, counter, false);
+    }
+
+    @Override
+    public CompletableFuture<BatchResult> postAwaited(Batch batch) {
+        return postAwaited(batch, stats);
+    }
+
+    /** As {@link #postAwaited(Batch)}, counting the batch in {@code counter}. */
+    CompletableFuture<BatchResult> postAwaited(Batch batch, TrafficCounter counter) {
+        checkNotOnReader();
+        return post(batch, counter, true);
+    }
+
+    private CompletableFuture<BatchResult> post(Batch batch, TrafficCounter counter, boolean awaited) {
         counter.addRoundTrips(1);
         counter.addBatch(batch);
         CompletableFuture<BatchResult> future = new CompletableFuture<>();
+        boolean writeNow;
+        boolean wakeReader;
         synchronized (lock) {
             if (broken != null) {
                 future.completeExceptionally(broken);
@@ -204,29 +244,77 @@ final class TcpConnection implements Connection {
             Pending p = new Pending(batch, future, BatchCodec.maxCompletionBytes(batch));
             inFlight.add(p);
             awaitedResponseBytes += p.responseBytes();
-            if (writing || Thread.currentThread() == reader) {
-                return future;
-            }
-            if (inFlight.size() > 1) {
-                // Others are in flight: let the sender gather this with whatever follows.
-                wakeSender();
-                return future;
-            }
-            writing = true;
+            // A writer at work takes it along; a thread reading answers sends after its burst.
+            writeNow = !writing && readOwner.get() != Thread.currentThread();
+            writing |= writeNow;
+            // Nobody else will read this answer soon: the reader must.
+            wakeReader = !awaited && readerAside && waitersReading == 0;
         }
-        writeQueued();
+        if (writeNow) {
+            writeQueued();
+        }
+        if (wakeReader) {
+            LockSupport.unpark(reader);
+        }
         return future;
     }
 
+    /**
+     * Waits for a batch posted here. The waiter reads the socket itself for a while, as an RDMA
+     * client polls its own completion queue: handing each answer over from the reader thread costs
+     * a wake-up whenever there are more threads than CPUs. Answers for others that it reads on the
+     * way it completes for them. Then it leaves the reading to the reader and blocks.
+     */
     @Override
-    public BatchResult execute(Batch batch) {
-        checkNotOnReader();
-        return Connection.super.execute(batch);
+    public BatchResult await(CompletableFuture<BatchResult> posted) {
+        if (!posted.isDone()) {
+            checkNotOnReader();
+            readWhileWaiting(posted);
+        }
+        return Completions.await(posted, timeoutNanos, info.nodeId());
+    }
+
+    private void readWhileWaiting(CompletableFuture<BatchResult> posted) {
+        Thread me = Thread.currentThread();
+        synchronized (lock) {
+            waitersReading++;
+        }
+        try {
+            long deadline = System.nanoTime() + WAITER_READS_NANOS;
+            while (!posted.isDone() && System.nanoTime() - deadline < 0) {
+                if (readOwner.compareAndSet(null, me)) {
+                    try {
+                        completeBuffered();
+                        if (!posted.isDone() && frames.fillIfReady()) {
+                            completeBuffered();
+                        }
+                    } catch (IOException e) {
+                        fail(lost(e));
+                    } catch (MalformedFrameException e) {
+                        fail(malformed(e));
+                    } finally {
+                        readOwner.set(null);
+                    }
+                } else {
+                    Thread.yield();
+                }
+            }
+        } finally {
+            boolean wakeReader;
+            synchronized (lock) {
+                waitersReading--;
+                wakeReader = waitersReading == 0 && !inFlight.isEmpty();
+            }
+            if (wakeReader) {
+                LockSupport.unpark(reader);
+            }
+        }
     }
 
     /** A wait on the thread that delivers the completions would never end. */
     void checkNotOnReader() {
-        if (Thread.currentThread() == reader) {
+        Thread me = Thread.currentThread();
+        if (me == reader || readOwner.get() == me) {
             throw new IllegalStateException("a completion callback of " + address
                     + " waits for a completion on the thread that delivers them; post instead");
         }
@@ -245,7 +333,7 @@ final class TcpConnection implements Connection {
         }
     }
 
-    /** Called by the reader after a burst of completions: sends what their callbacks posted. */
+    /** Called by the thread reading answers after a burst of them: sends what their callbacks posted. */
     private void flushFromReader() {
         synchronized (lock) {
             if (writing || outgoing.length() == 0 || broken != null) {
@@ -317,47 +405,99 @@ final class TcpConnection implements Connection {
         }
     }
 
-    private void readLoop(FrameReader frames) {
+    private void readLoop() {
         try {
-            while (true) {
-                int sinceFlush = 0;
-                while (frames.nextBuffered()) {
-                    Pending p;
-                    synchronized (lock) {
-                        p = inFlight.poll();
-                        if (p != null) {
-                            awaitedResponseBytes -= p.responseBytes();
-                        }
+            while (takeReadsForReader()) {
+                try {
+                    completeBuffered();
+                    if (waiterReading()) {
+                        continue;
                     }
-                    if (p == null) {
-                        throw new MalformedFrameException("completion for a batch that was never posted");
+                    if (!(awaitingAnswers() ? frames.fillPolling() : frames.fill())) {
+                        fail(new FabricException(closed ? Status.FLUSHED : Status.RETRY_EXCEEDED,
+                                "memory node at " + address + " closed the connection"));
+                        return;
                     }
-                    Object outcome = BatchCodec.decodeCompletion(frames.buffer(), frames.bodyOffset(),
-                            frames.bodyLength(), p.batch());
-                    if (outcome instanceof BatchResult r) {
-                        p.future().complete(r);
-                    } else {
-                        p.future().completeExceptionally((FabricException) outcome);
-                    }
-                    if (++sinceFlush == READER_FLUSH_EVERY) {
-                        flushFromReader();
-                        sinceFlush = 0;
-                    }
-                }
-                flushFromReader();
-                if (!(awaitingAnswers() ? frames.fillPolling() : frames.fill())) {
-                    fail(new FabricException(closed ? Status.FLUSHED : Status.RETRY_EXCEEDED,
-                            "memory node at " + address + " closed the connection"));
-                    return;
+                } finally {
+                    readOwner.set(null);
                 }
             }
         } catch (IOException e) {
-            fail(new FabricException(closed ? Status.FLUSHED : Status.RETRY_EXCEEDED,
-                    "connection to memory node at " + address + " lost: " + e.getMessage(), e));
+            fail(lost(e));
         } catch (MalformedFrameException e) {
-            fail(new FabricException(Status.REMOTE_OPERATION_ERROR,
-                    "memory node at " + address + " sent a malformed completion: " + e.getMessage()));
+            fail(malformed(e));
         }
+    }
+
+    /**
+     * Waits until no waiter reads for itself, then takes the reads; false once the connection is
+     * broken. Standing aside, the reader looks again now and then in case an answer is left over.
+     */
+    private boolean takeReadsForReader() {
+        while (true) {
+            boolean aside;
+            synchronized (lock) {
+                if (broken != null) {
+                    return false;
+                }
+                aside = readerAside = waitersReading > 0;
+            }
+            if (aside) {
+                LockSupport.parkNanos(this, READER_ASIDE_NANOS);
+            } else if (readOwner.compareAndSet(null, reader)) {
+                return true;
+            } else {
+                Thread.yield();
+            }
+        }
+    }
+
+    private boolean waiterReading() {
+        synchronized (lock) {
+            return waitersReading > 0;
+        }
+    }
+
+    /**
+     * Completes every answer already buffered, then sends what their callbacks posted. The caller
+     * owns the reads.
+     */
+    private void completeBuffered() throws MalformedFrameException {
+        int sinceFlush = 0;
+        while (frames.nextBuffered()) {
+            Pending p;
+            synchronized (lock) {
+                p = inFlight.poll();
+                if (p != null) {
+                    awaitedResponseBytes -= p.responseBytes();
+                }
+            }
+            if (p == null) {
+                throw new MalformedFrameException("completion for a batch that was never posted");
+            }
+            Object outcome = BatchCodec.decodeCompletion(frames.buffer(), frames.bodyOffset(),
+                    frames.bodyLength(), p.batch());
+            if (outcome instanceof BatchResult r) {
+                p.future().complete(r);
+            } else {
+                p.future().completeExceptionally((FabricException) outcome);
+            }
+            if (++sinceFlush == READER_FLUSH_EVERY) {
+                flushFromReader();
+                sinceFlush = 0;
+            }
+        }
+        flushFromReader();
+    }
+
+    private FabricException lost(IOException e) {
+        return new FabricException(closed ? Status.FLUSHED : Status.RETRY_EXCEEDED,
+                "connection to memory node at " + address + " lost: " + e.getMessage(), e);
+    }
+
+    private FabricException malformed(MalformedFrameException e) {
+        return new FabricException(Status.REMOTE_OPERATION_ERROR,
+                "memory node at " + address + " sent a malformed completion: " + e.getMessage());
     }
 
     /** Breaks the connection: every batch in flight, and every later one, fails with {@code cause}. */
@@ -377,6 +517,7 @@ final class TcpConnection implements Connection {
             p.future().completeExceptionally(broken);
         }
         LockSupport.unpark(sender);
+        LockSupport.unpark(reader);
     }
 
     @Override
