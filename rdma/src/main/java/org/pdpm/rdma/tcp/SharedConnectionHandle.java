@@ -46,12 +46,18 @@ final class SharedConnectionHandle implements Connection {
 
     @Override
     public CompletableFuture<BatchResult> post(Batch batch) {
-        return track(closed ? null : shared.post(batch, stats));
+        if (closed) {
+            return CompletableFuture.failedFuture(closedException());
+        }
+        return track(shared.post(batch, stats));
     }
 
     @Override
     public CompletableFuture<BatchResult> postAwaited(Batch batch) {
-        return track(closed ? null : shared.postAwaited(batch, stats));
+        if (closed) {
+            return CompletableFuture.failedFuture(closedException());
+        }
+        return track(shared.postAwaited(batch, stats));
     }
 
     @Override
@@ -61,9 +67,6 @@ final class SharedConnectionHandle implements Connection {
 
     /** Remembers a posted batch until it completes, so that closing this handle can fail it. */
     private CompletableFuture<BatchResult> track(CompletableFuture<BatchResult> future) {
-        if (future == null) {
-            return CompletableFuture.failedFuture(closedException());
-        }
         if (!future.isDone()) {
             inFlight.add(future);
             future.whenComplete((r, e) -> inFlight.remove(future));
