@@ -81,20 +81,30 @@ public final class CloverStore implements LineageStore {
      * Where this client last saw a key's chain end: a committed version, its id and its position
      * in the chain. Id and position are 0 when the pointer came from the metadata server, which
      * does not track them; the key is then the only check until the entry has been read.
+     * {@code walked} lists the links this client followed on the primary to get here beyond what the
+     * metadata server named: the backups may lack them (their writer may have died before copying
+     * them), so the next write from here copies them along with its own link.
      */
-    private record Cursor(long pointer, long versionId, long seq) {
+    private record Cursor(long pointer, long versionId, long seq, List<Link> walked) {
         static Cursor unverified(long pointer) {
-            return new Cursor(pointer, 0, 0);
+            return new Cursor(pointer, 0, 0, List.of());
         }
 
         static Cursor of(long pointer, EntryLayout.Entry e) {
-            return new Cursor(pointer, e.versionId(), e.seq());
+            return of(pointer, e, List.of());
+        }
+
+        static Cursor of(long pointer, EntryLayout.Entry e, List<Link> walked) {
+            return new Cursor(pointer, e.versionId(), e.seq(), List.copyOf(walked));
         }
 
         boolean verified() {
             return versionId != 0;
         }
     }
+
+    /** A committed link seen on a primary: version {@code from} (id {@code versionId}) is followed by {@code to}. */
+    private record Link(long from, long versionId, long to) {}
 
     private final PoolNodes nodes;
     private final PoolLayout layout;
@@ -477,6 +487,7 @@ public final class CloverStore implements LineageStore {
     private EntryLayout.Entry readTail(KeyBytes key, Cursor from, TrafficCounter op) {
         Cursor at = from;
         boolean fromServer = !from.verified();
+        List<Link> walked = from.walked();
         int hops = 0;
         int restarts = 0;
         while (true) {
@@ -494,6 +505,7 @@ public final class CloverStore implements LineageStore {
                     return null;
                 }
                 fromServer = true;
+                walked = List.of();   // the server names a version linked on every replica
                 continue;
             }
             if (!valid) {
@@ -508,19 +520,22 @@ public final class CloverStore implements LineageStore {
                 }
                 at = fresh;
                 fromServer = true;
+                walked = List.of();
                 continue;
             }
             if (e.isTail()) {
                 if (at != from || !from.verified()) {
-                    cursors.put(key, Cursor.of(at.pointer(), e));
+                    cursors.put(key, Cursor.of(at.pointer(), e, walked));
                 }
                 return e;
             }
+            walked = follow(at.pointer(), e, walked);
             at = Cursor.unverified(e.next());
             if (++hops == MAX_HOPS_BEFORE_LOOKUP) {
                 Cursor fresher = lookup(key, op);
                 if (fresher != null) {
                     at = fresher;
+                    walked = List.of();
                 }
             }
         }
@@ -1068,7 +1083,7 @@ public final class CloverStore implements LineageStore {
         }
 
         Cursor cursor() {
-            return new Cursor(pointer, versionId, seq());
+            return new Cursor(pointer, versionId, seq(), List.of());
         }
 
         /**
@@ -1099,6 +1114,7 @@ public final class CloverStore implements LineageStore {
      */
     private boolean append(KeyBytes key, Cursor from, Pending mine, TrafficCounter op) {
         Cursor at = from;
+        List<Link> walked = from.walked();
         int failovers = 0;
         while (true) {
             if (!at.verified()) {
@@ -1108,6 +1124,7 @@ public final class CloverStore implements LineageStore {
                     return false;
                 }
                 if (!e.isTail()) {
+                    walked = follow(at.pointer(), e, walked);
                     at = Cursor.unverified(e.next());
                     continue;
                 }
@@ -1141,7 +1158,7 @@ public final class CloverStore implements LineageStore {
             }
             // Finding its own pointer means an earlier attempt linked it before a failover.
             if (r.swapped(cas) || r.oldValue(cas) == mine.pointer) {
-                if (replicas.size() > 1 && !linkBackups(at.pointer(), marker, mine.pointer, op)) {
+                if (replicas.size() > 1 && !linkBackups(walked, at.pointer(), marker, mine.pointer, op)) {
                     if (++failovers > layout.replication()) {
                         throw new StoreUnavailableException("the replicas of group " + Pointer.group(at.pointer())
                                 + " keep changing under a write");
@@ -1160,15 +1177,27 @@ public final class CloverStore implements LineageStore {
             }
             // Another writer's commit: it may have died before copying its link to the backups, and
             // a version linked after its own would then hang off nothing there. Copy it first.
-            if (replicas.size() > 1 && !linkBackups(at.pointer(), marker, found, op)) {
+            if (replicas.size() > 1 && !linkBackups(walked, at.pointer(), marker, found, op)) {
                 if (++failovers > layout.replication()) {
                     throw new StoreUnavailableException("the replicas of group " + Pointer.group(at.pointer())
                             + " keep changing under a write");
                 }
                 continue;   // the primary changed: the CAS again, on the new one
             }
+            walked = List.of();
             at = Cursor.unverified(found);
         }
+    }
+
+    /** {@code walked} and the link from {@code e} that was just followed, which backups may lack. */
+    private List<Link> follow(long version, EntryLayout.Entry e, List<Link> walked) {
+        if (layout.replication() == 1) {
+            return walked;
+        }
+        List<Link> more = new ArrayList<>(walked.size() + 1);
+        more.addAll(walked);
+        more.add(new Link(version, e.versionId(), e.next()));
+        return more;
     }
 
     /**
@@ -1176,16 +1205,28 @@ public final class CloverStore implements LineageStore {
      * it can never overwrite another successor: after a primary fails, the first CAS on the new
      * primary decides. False when a backup holds another successor (the membership changed under
      * this write: the caller commits again on the current primary).
+     *
+     * <p>The links {@code walked} to reach {@code version} go first, in the same batch, each made
+     * durable before the next: a backup must never hold this link without the ones leading to it.
+     * Their CASes need no check: a failed one found the link there already, or its version was
+     * collected (the collector then linked around it on every replica) and perhaps reused, which
+     * the version id in the open marker tells apart.
      */
-    private boolean linkBackups(long version, long marker, long successor, TrafficCounter op) {
+    private boolean linkBackups(List<Link> walked, long version, long marker, long successor, TrafficCounter op) {
         for (int attempt = 0; ; attempt++) {
             List<Integer> replicas = inService(Pointer.group(version));
             List<Integer> backups = replicas.subList(1, replicas.size());
             long word = Pointer.offset(version) + EntryLayout.NEXT_OFFSET;
             RoundTrip rt = RoundTrip.on(op);
+            int own = 0;
             for (int n : backups) {
-                Batch b = new Batch(2);
-                b.compareAndSwap(nodes.region(n), word, marker, successor);
+                Batch b = new Batch(2 * walked.size() + 2);
+                for (Link link : walked) {
+                    long linkWord = Pointer.offset(link.from()) + EntryLayout.NEXT_OFFSET;
+                    b.compareAndSwap(nodes.region(n), linkWord, EntryLayout.openMarker(link.versionId()), link.to());
+                    b.flush(nodes.region(n), linkWord, 8);
+                }
+                own = b.compareAndSwap(nodes.region(n), word, marker, successor);
                 b.flush(nodes.region(n), word, 8);
                 rt.post(nodes.connection(n), b);
             }
@@ -1196,8 +1237,8 @@ public final class CloverStore implements LineageStore {
                 if (!o.succeeded()) {
                     failed = o.failure();
                     lost(backups.get(i), failed);
-                } else if (!o.result().swapped(0) && o.result().oldValue(0) != successor
-                        && !EntryLayout.isUnlinked(o.result().oldValue(0))) {
+                } else if (!o.result().swapped(own) && o.result().oldValue(own) != successor
+                        && !EntryLayout.isUnlinked(o.result().oldValue(own))) {
                     // (Unlinked: a later writer linked past this version and the collector took it
                     // out, on every replica, after linking its predecessor or head to the successor.)
                     refreshMembership();

@@ -208,6 +208,45 @@ class CloverFailoverTest {
         }
     }
 
+    @Test
+    void aWriterThatWalksPastALinkOnlyThePrimaryHoldsCopiesItToTheBackup() {
+        BackupLinkCrash crash = new BackupLinkCrash();
+        try (LocalPool pool = replicatedPair(crash::around)) {
+            CloverStore dying = pool.client();
+            byte[] key = b("k");
+            dying.put(key, b("v1"));
+            dying.put(key, b("v2"));
+            crash.dieBetweenCommitAndBackupLink(dying, key, b("v3"), pool.nodes.get(1));
+
+            // No cursor: the server names v2 (linked on both nodes), the writer walks on to v3.
+            pool.client().put(key, b("v4"));
+            crash.fabric.local().removeNode(pool.nodes.get(0));
+            assertThat(pool.client().get(key)).as("the acknowledged v4 on the backup").isEqualTo(b("v4"));
+            pool.restartMetadata();
+            assertThat(pool.client().get(key)).as("the acknowledged v4 after a restart").isEqualTo(b("v4"));
+        }
+    }
+
+    @Test
+    void aReaderThatWalkedPastALinkOnlyThePrimaryHoldsCopiesItWithItsNextWrite() {
+        BackupLinkCrash crash = new BackupLinkCrash();
+        try (LocalPool pool = replicatedPair(crash::around)) {
+            CloverStore dying = pool.client();
+            byte[] key = b("k");
+            dying.put(key, b("v1"));
+            dying.put(key, b("v2"));
+            crash.dieBetweenCommitAndBackupLink(dying, key, b("v3"), pool.nodes.get(1));
+
+            CloverStore client = pool.client();
+            assertThat(client.get(key)).isEqualTo(b("v3"));   // walked from v2; caches v3 as its cursor
+            client.put(key, b("v4"));   // its CAS on v3 succeeds at once: no CAS lost, no walk
+            crash.fabric.local().removeNode(pool.nodes.get(0));
+            assertThat(pool.client().get(key)).as("the acknowledged v4 on the backup").isEqualTo(b("v4"));
+            pool.restartMetadata();
+            assertThat(pool.client().get(key)).as("the acknowledged v4 after a restart").isEqualTo(b("v4"));
+        }
+    }
+
     /** Makes the first backup link posted to one node throw, as a writer that dies right before it does. */
     private static final class BackupLinkCrash implements InterceptingFabric.Interceptor {
         private InterceptingFabric fabric;
