@@ -965,12 +965,15 @@ public final class CloverStore implements LineageStore {
     private List<Staged> linkAllBackups(List<Staged> linked, TrafficCounter op) {
         Map<Integer, Batch> byNode = new HashMap<>();
         Map<Integer, List<Staged>> order = new HashMap<>();
+        Map<Integer, List<Integer>> ownCas = new HashMap<>();
         for (Staged s : linked) {
             List<Integer> replicas = inService(Pointer.group(s.tail.pointer()));
             long word = Pointer.offset(s.tail.pointer()) + EntryLayout.NEXT_OFFSET;
             for (int n : replicas.subList(1, replicas.size())) {
                 Batch b = byNode.computeIfAbsent(n, x -> new Batch(2 * linked.size()));
-                b.compareAndSwap(nodes.region(n), word, EntryLayout.openMarker(s.tail.versionId()), s.mine.pointer);
+                copyWalked(b, n, s.tail.walked());
+                ownCas.computeIfAbsent(n, x -> new ArrayList<>()).add(
+                        b.compareAndSwap(nodes.region(n), word, EntryLayout.openMarker(s.tail.versionId()), s.mine.pointer));
                 b.flush(nodes.region(n), word, 8);
                 order.computeIfAbsent(n, x -> new ArrayList<>()).add(s);
             }
@@ -983,9 +986,10 @@ public final class CloverStore implements LineageStore {
                 unsettled.addAll(mine);
                 continue;
             }
+            List<Integer> cas = ownCas.get(posted.getKey());
             for (int j = 0; j < mine.size(); j++) {
-                long old = r.oldValue(2 * j);   // each entry is a CAS and its flush
-                if (!r.swapped(2 * j) && old != mine.get(j).mine.pointer && !EntryLayout.isUnlinked(old)) {
+                long old = r.oldValue(cas.get(j));
+                if (!r.swapped(cas.get(j)) && old != mine.get(j).mine.pointer && !EntryLayout.isUnlinked(old)) {
                     unsettled.add(mine.get(j));
                 }
             }
@@ -1221,11 +1225,7 @@ public final class CloverStore implements LineageStore {
             int own = 0;
             for (int n : backups) {
                 Batch b = new Batch(2 * walked.size() + 2);
-                for (Link link : walked) {
-                    long linkWord = Pointer.offset(link.from()) + EntryLayout.NEXT_OFFSET;
-                    b.compareAndSwap(nodes.region(n), linkWord, EntryLayout.openMarker(link.versionId()), link.to());
-                    b.flush(nodes.region(n), linkWord, 8);
-                }
+                copyWalked(b, n, walked);
                 own = b.compareAndSwap(nodes.region(n), word, marker, successor);
                 b.flush(nodes.region(n), word, 8);
                 rt.post(nodes.connection(n), b);
@@ -1257,6 +1257,15 @@ public final class CloverStore implements LineageStore {
                 throw new StoreUnavailableException("the backups of group " + Pointer.group(version) + " keep failing: "
                         + failed.getMessage(), failed);
             }
+        }
+    }
+
+    /** Adds to {@code b} a CAS from the open marker and a FLUSH for each link walked (see {@link #linkBackups}). */
+    private void copyWalked(Batch b, int node, List<Link> walked) {
+        for (Link link : walked) {
+            long word = Pointer.offset(link.from()) + EntryLayout.NEXT_OFFSET;
+            b.compareAndSwap(nodes.region(node), word, EntryLayout.openMarker(link.versionId()), link.to());
+            b.flush(nodes.region(node), word, 8);
         }
     }
 

@@ -14,10 +14,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BiConsumer;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.pdpm.core.api.KvEntry;
 import org.pdpm.core.api.StoreUnavailableException;
 import org.pdpm.rdma.api.Batch;
 import org.pdpm.rdma.api.BatchResult;
@@ -190,56 +192,52 @@ class CloverFailoverTest {
      */
     @Test
     void aWriterThatFollowsALinkOnlyThePrimaryHoldsCopiesItToTheBackup() {
-        BackupLinkCrash crash = new BackupLinkCrash();
-        try (LocalPool pool = replicatedPair(crash::around)) {
-            CloverStore dying = pool.client();
-            CloverStore writer = pool.client();
-            byte[] key = b("k");
-            dying.put(key, b("v1"));
-            dying.put(key, b("v2"));
-            assertThat(writer.get(key)).isEqualTo(b("v2"));   // its cursor: v2, linked on both nodes
-            crash.dieBetweenCommitAndBackupLink(dying, key, b("v3"), pool.nodes.get(1));
-
-            writer.put(key, b("v4"));   // loses its CAS on v2 to v3, follows, links v4 after v3
-            crash.fabric.local().removeNode(pool.nodes.get(0));
-            assertThat(pool.client().get(key)).as("the acknowledged v4 on the backup").isEqualTo(b("v4"));
-            pool.restartMetadata();
-            assertThat(pool.client().get(key)).as("the acknowledged v4 after a restart").isEqualTo(b("v4"));
-        }
+        v4SurvivesThePrimaryAfterADeadWritersLink(
+                (writer, key) -> assertThat(writer.get(key)).isEqualTo(b("v2")),   // its cursor: v2, on both nodes
+                (writer, key) -> writer.put(key, b("v4")));   // loses its CAS on v2 to v3, follows, links v4 after v3
     }
 
     @Test
     void aWriterThatWalksPastALinkOnlyThePrimaryHoldsCopiesItToTheBackup() {
-        BackupLinkCrash crash = new BackupLinkCrash();
-        try (LocalPool pool = replicatedPair(crash::around)) {
-            CloverStore dying = pool.client();
-            byte[] key = b("k");
-            dying.put(key, b("v1"));
-            dying.put(key, b("v2"));
-            crash.dieBetweenCommitAndBackupLink(dying, key, b("v3"), pool.nodes.get(1));
-
-            // No cursor: the server names v2 (linked on both nodes), the writer walks on to v3.
-            pool.client().put(key, b("v4"));
-            crash.fabric.local().removeNode(pool.nodes.get(0));
-            assertThat(pool.client().get(key)).as("the acknowledged v4 on the backup").isEqualTo(b("v4"));
-            pool.restartMetadata();
-            assertThat(pool.client().get(key)).as("the acknowledged v4 after a restart").isEqualTo(b("v4"));
-        }
+        // No cursor: the server names v2 (linked on both nodes), the writer walks on to v3.
+        v4SurvivesThePrimaryAfterADeadWritersLink((writer, key) -> { }, (writer, key) -> writer.put(key, b("v4")));
     }
 
     @Test
     void aReaderThatWalkedPastALinkOnlyThePrimaryHoldsCopiesItWithItsNextWrite() {
+        v4SurvivesThePrimaryAfterADeadWritersLink((client, key) -> { }, (client, key) -> {
+            assertThat(client.get(key)).isEqualTo(b("v3"));   // walked from v2; caches v3 as its cursor
+            client.put(key, b("v4"));   // its CAS on v3 succeeds at once: no CAS lost, no walk
+        });
+    }
+
+    @Test
+    void aBatchedWriteFromAWalkedCursorCopiesTheWalkedLinksToo() {
+        v4SurvivesThePrimaryAfterADeadWritersLink((client, key) -> { }, (client, key) -> {
+            assertThat(client.get(key)).isEqualTo(b("v3"));
+            client.putAll(List.of(new KvEntry(key, b("v4")), new KvEntry(b("other"), b("x"))));
+        });
+    }
+
+    /**
+     * One client writes v1 and v2, then commits v3 on the primary and dies before its backup link.
+     * Another client takes its steps {@code before} that and {@code after} it, writing v4; then the
+     * primary dies. The acknowledged v4 must be read from the backup, and after a restart of the
+     * metadata server.
+     */
+    private static void v4SurvivesThePrimaryAfterADeadWritersLink(BiConsumer<CloverStore, byte[]> before,
+                                                                 BiConsumer<CloverStore, byte[]> after) {
         BackupLinkCrash crash = new BackupLinkCrash();
         try (LocalPool pool = replicatedPair(crash::around)) {
             CloverStore dying = pool.client();
+            CloverStore client = pool.client();
             byte[] key = b("k");
             dying.put(key, b("v1"));
             dying.put(key, b("v2"));
+            before.accept(client, key);
             crash.dieBetweenCommitAndBackupLink(dying, key, b("v3"), pool.nodes.get(1));
 
-            CloverStore client = pool.client();
-            assertThat(client.get(key)).isEqualTo(b("v3"));   // walked from v2; caches v3 as its cursor
-            client.put(key, b("v4"));   // its CAS on v3 succeeds at once: no CAS lost, no walk
+            after.accept(client, key);
             crash.fabric.local().removeNode(pool.nodes.get(0));
             assertThat(pool.client().get(key)).as("the acknowledged v4 on the backup").isEqualTo(b("v4"));
             pool.restartMetadata();
