@@ -1,8 +1,6 @@
 package org.pdpm.rdma.tcp;
 
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import org.pdpm.rdma.api.Batch;
 import org.pdpm.rdma.api.BatchResult;
 import org.pdpm.rdma.api.Connection;
@@ -21,7 +19,6 @@ final class SharedConnectionHandle implements Connection {
     private final TcpConnection shared;
     private final Runnable release;
     private final TrafficCounter stats = new TrafficCounter();
-    private final Set<CompletableFuture<BatchResult>> inFlight = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
     SharedConnectionHandle(TcpConnection shared, Runnable release) {
@@ -46,36 +43,29 @@ final class SharedConnectionHandle implements Connection {
 
     @Override
     public CompletableFuture<BatchResult> post(Batch batch) {
-        if (closed) {
-            return CompletableFuture.failedFuture(closedException());
-        }
-        return track(shared.post(batch, stats));
+        return post(batch, false);
     }
 
     @Override
     public CompletableFuture<BatchResult> postAwaited(Batch batch) {
+        return post(batch, true);
+    }
+
+    private CompletableFuture<BatchResult> post(Batch batch, boolean awaited) {
         if (closed) {
             return CompletableFuture.failedFuture(closedException());
         }
-        return track(shared.postAwaited(batch, stats));
+        CompletableFuture<BatchResult> future = shared.post(batch, stats, this, awaited);
+        if (closed) {
+            // Closed while posting: close() may have missed this one.
+            future.completeExceptionally(closedException());
+        }
+        return future;
     }
 
     @Override
     public BatchResult await(CompletableFuture<BatchResult> posted) {
         return shared.await(posted);
-    }
-
-    /** Remembers a posted batch until it completes, so that closing this handle can fail it. */
-    private CompletableFuture<BatchResult> track(CompletableFuture<BatchResult> future) {
-        if (!future.isDone()) {
-            inFlight.add(future);
-            future.whenComplete((r, e) -> inFlight.remove(future));
-            if (closed) {
-                // Closed while posting: close() may have missed this one.
-                future.completeExceptionally(closedException());
-            }
-        }
-        return future;
     }
 
     @Override
@@ -84,10 +74,7 @@ final class SharedConnectionHandle implements Connection {
             return;
         }
         closed = true;
-        FabricException flushed = closedException();
-        for (CompletableFuture<BatchResult> f : inFlight) {
-            f.completeExceptionally(flushed);
-        }
+        shared.failPostedBy(this, closedException());
         release.run();
     }
 

@@ -95,7 +95,8 @@ final class TcpConnection implements Connection {
     /** A reader standing aside looks again this often, so that no answer waits long for a reader. */
     private static final long READER_ASIDE_NANOS = 1_000_000;
 
-    private record Pending(Batch batch, CompletableFuture<BatchResult> future, long responseBytes) {}
+    /** A batch in flight; {@code owner} is the shared connection's handle that posted it, or null. */
+    private record Pending(Batch batch, CompletableFuture<BatchResult> future, long responseBytes, Object owner) {}
 
     private TcpConnection(NodeAddress address, Socket socket, NodeInfo info, FrameReader frames, long timeoutNanos,
                           Consumer<TcpConnection> onClose) throws IOException {
@@ -210,26 +211,22 @@ final class TcpConnection implements Connection {
 
     @Override
     public CompletableFuture<BatchResult> post(Batch batch) {
-        return post(batch, stats);
-    }
-
-    /** Posts, counting the batch in {@code counter}: a shared connection's handles count their own. */
-    CompletableFuture<BatchResult> post(Batch batch, TrafficCounter counter) {
-        return post(batch, counter, false);
+        return post(batch, stats, null, false);
     }
 
     @Override
     public CompletableFuture<BatchResult> postAwaited(Batch batch) {
-        return postAwaited(batch, stats);
+        return post(batch, stats, null, true);
     }
 
-    /** As {@link #postAwaited(Batch)}, counting the batch in {@code counter}. */
-    CompletableFuture<BatchResult> postAwaited(Batch batch, TrafficCounter counter) {
-        checkNotOnReader();
-        return post(batch, counter, true);
-    }
-
-    private CompletableFuture<BatchResult> post(Batch batch, TrafficCounter counter, boolean awaited) {
+    /**
+     * Posts for a shared connection's handle {@code owner}, counting the batch in the handle's own
+     * {@code counter}; {@code awaited} as for {@link #postAwaited}.
+     */
+    CompletableFuture<BatchResult> post(Batch batch, TrafficCounter counter, Object owner, boolean awaited) {
+        if (awaited) {
+            checkNotOnReader();
+        }
         counter.addRoundTrips(1);
         counter.addBatch(batch);
         CompletableFuture<BatchResult> future = new CompletableFuture<>();
@@ -241,7 +238,7 @@ final class TcpConnection implements Connection {
                 return future;
             }
             BatchCodec.encodeBatch(batch, outgoing);
-            Pending p = new Pending(batch, future, BatchCodec.maxCompletionBytes(batch));
+            Pending p = new Pending(batch, future, BatchCodec.maxCompletionBytes(batch), owner);
             inFlight.add(p);
             awaitedResponseBytes += p.responseBytes();
             // A writer at work takes it along; a thread reading answers sends after its burst.
@@ -309,6 +306,19 @@ final class TcpConnection implements Connection {
                 LockSupport.unpark(reader);
             }
         }
+    }
+
+    /** Fails the batches in flight that {@code owner} posted; their answers, when they come, are dropped. */
+    void failPostedBy(Object owner, FabricException cause) {
+        List<CompletableFuture<BatchResult>> failed = new ArrayList<>();
+        synchronized (lock) {
+            for (Pending p : inFlight) {
+                if (p.owner() == owner) {
+                    failed.add(p.future());
+                }
+            }
+        }
+        failed.forEach(f -> f.completeExceptionally(cause));
     }
 
     /** A wait on the thread that delivers the completions would never end. */
