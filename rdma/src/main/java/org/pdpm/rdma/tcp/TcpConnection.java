@@ -322,7 +322,7 @@ final class TcpConnection implements Connection {
     }
 
     /** A wait on the thread that delivers the completions would never end. */
-    void checkNotOnReader() {
+    private void checkNotOnReader() {
         Thread me = Thread.currentThread();
         if (me == reader || readOwner.get() == me) {
             throw new IllegalStateException("a completion callback of " + address
