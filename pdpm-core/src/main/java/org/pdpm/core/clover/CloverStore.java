@@ -69,6 +69,8 @@ public final class CloverStore implements LineageStore {
 
     /** Hops a read follows from a stale cursor before asking the server for a fresher start. */
     private static final int MAX_HOPS_BEFORE_LOOKUP = 8;
+    /** Links a cursor gathers on walks before they are copied to the backups on their own (see {@link #follow}). */
+    private static final int MAX_WALKED = 16;
     /** Reads of an entry that fails its checksum before the store gives up on it. */
     private static final int MAX_TORN_READS = 16;
     private static final int SCAN_PAGE = 256;
@@ -529,7 +531,7 @@ public final class CloverStore implements LineageStore {
                 }
                 return e;
             }
-            walked = follow(at.pointer(), e, walked);
+            walked = follow(at.pointer(), e, walked, op);
             at = Cursor.unverified(e.next());
             if (++hops == MAX_HOPS_BEFORE_LOOKUP) {
                 Cursor fresher = lookup(key, op);
@@ -753,7 +755,7 @@ public final class CloverStore implements LineageStore {
                 delete(key.bytes());
             } else if (tail == null) {
                 creates.add(new Staged(key, null, e.getValue()));
-            } else if (tail.verified()) {
+            } else if (tail.verified() && tail.walked().isEmpty()) {
                 overwrites.add(new Staged(key, tail, e.getValue()));
             } else {
                 put(key.bytes(), e.getValue());
@@ -965,15 +967,12 @@ public final class CloverStore implements LineageStore {
     private List<Staged> linkAllBackups(List<Staged> linked, TrafficCounter op) {
         Map<Integer, Batch> byNode = new HashMap<>();
         Map<Integer, List<Staged>> order = new HashMap<>();
-        Map<Integer, List<Integer>> ownCas = new HashMap<>();
         for (Staged s : linked) {
             List<Integer> replicas = inService(Pointer.group(s.tail.pointer()));
             long word = Pointer.offset(s.tail.pointer()) + EntryLayout.NEXT_OFFSET;
             for (int n : replicas.subList(1, replicas.size())) {
                 Batch b = byNode.computeIfAbsent(n, x -> new Batch(2 * linked.size()));
-                copyWalked(b, n, s.tail.walked());
-                ownCas.computeIfAbsent(n, x -> new ArrayList<>()).add(
-                        b.compareAndSwap(nodes.region(n), word, EntryLayout.openMarker(s.tail.versionId()), s.mine.pointer));
+                b.compareAndSwap(nodes.region(n), word, EntryLayout.openMarker(s.tail.versionId()), s.mine.pointer);
                 b.flush(nodes.region(n), word, 8);
                 order.computeIfAbsent(n, x -> new ArrayList<>()).add(s);
             }
@@ -986,10 +985,9 @@ public final class CloverStore implements LineageStore {
                 unsettled.addAll(mine);
                 continue;
             }
-            List<Integer> cas = ownCas.get(posted.getKey());
             for (int j = 0; j < mine.size(); j++) {
-                long old = r.oldValue(cas.get(j));
-                if (!r.swapped(cas.get(j)) && old != mine.get(j).mine.pointer && !EntryLayout.isUnlinked(old)) {
+                long old = r.oldValue(2 * j);   // each entry is a CAS and its flush
+                if (!r.swapped(2 * j) && old != mine.get(j).mine.pointer && !EntryLayout.isUnlinked(old)) {
                     unsettled.add(mine.get(j));
                 }
             }
@@ -1128,7 +1126,7 @@ public final class CloverStore implements LineageStore {
                     return false;
                 }
                 if (!e.isTail()) {
-                    walked = follow(at.pointer(), e, walked);
+                    walked = follow(at.pointer(), e, walked, op);
                     at = Cursor.unverified(e.next());
                     continue;
                 }
@@ -1193,15 +1191,25 @@ public final class CloverStore implements LineageStore {
         }
     }
 
-    /** {@code walked} and the link from {@code e} that was just followed, which backups may lack. */
-    private List<Link> follow(long version, EntryLayout.Entry e, List<Link> walked) {
+    /**
+     * {@code walked} and the link from {@code e} that was just followed, which backups may lack. A
+     * cursor that keeps being walked forward without a write copies its links to the backups on
+     * their own once there are {@link #MAX_WALKED} of them (one round trip), so the list stays short.
+     */
+    private List<Link> follow(long version, EntryLayout.Entry e, List<Link> walked, TrafficCounter op) {
         if (layout.replication() == 1) {
             return walked;
         }
         List<Link> more = new ArrayList<>(walked.size() + 1);
         more.addAll(walked);
         more.add(new Link(version, e.versionId(), e.next()));
-        return more;
+        if (more.size() < MAX_WALKED) {
+            return more;
+        }
+        Map<Integer, Batch> byNode = new HashMap<>();
+        copyWalked(byNode, more);
+        postPerNode(byNode, op);
+        return List.of();
     }
 
     /**
@@ -1221,29 +1229,35 @@ public final class CloverStore implements LineageStore {
             List<Integer> replicas = inService(Pointer.group(version));
             List<Integer> backups = replicas.subList(1, replicas.size());
             long word = Pointer.offset(version) + EntryLayout.NEXT_OFFSET;
-            RoundTrip rt = RoundTrip.on(op);
-            int own = 0;
+            Map<Integer, Batch> byNode = new LinkedHashMap<>();
+            copyWalked(byNode, walked);   // ahead of this link in every batch they share
+            Map<Integer, Integer> own = new HashMap<>();
             for (int n : backups) {
-                Batch b = new Batch(2 * walked.size() + 2);
-                copyWalked(b, n, walked);
-                own = b.compareAndSwap(nodes.region(n), word, marker, successor);
+                Batch b = byNode.computeIfAbsent(n, x -> new Batch(2));
+                own.put(n, b.compareAndSwap(nodes.region(n), word, marker, successor));
                 b.flush(nodes.region(n), word, 8);
-                rt.post(nodes.connection(n), b);
+            }
+            List<Integer> posted = new ArrayList<>(byNode.keySet());
+            RoundTrip rt = RoundTrip.on(op);
+            for (int n : posted) {
+                rt.post(nodes.connection(n), byNode.get(n));
             }
             List<RoundTrip.Outcome> outcomes = rt.awaitEach();
             FabricException failed = null;
-            for (int i = 0; i < outcomes.size(); i++) {
+            for (int i = 0; i < posted.size(); i++) {
+                int n = posted.get(i);
                 RoundTrip.Outcome o = outcomes.get(i);
+                Integer cas = own.get(n);
                 if (!o.succeeded()) {
                     failed = o.failure();
-                    lost(backups.get(i), failed);
-                } else if (!o.result().swapped(own) && o.result().oldValue(own) != successor
-                        && !EntryLayout.isUnlinked(o.result().oldValue(own))) {
+                    lost(n, failed);
+                } else if (cas != null && !o.result().swapped(cas) && o.result().oldValue(cas) != successor
+                        && !EntryLayout.isUnlinked(o.result().oldValue(cas))) {
                     // (Unlinked: a later writer linked past this version and the collector took it
                     // out, on every replica, after linking its predecessor or head to the successor.)
                     refreshMembership();
                     if (inService(Pointer.group(version)).get(0) == replicas.get(0)) {
-                        throw new IllegalStateException("backup " + nodes.address(backups.get(i)) + " holds another"
+                        throw new IllegalStateException("backup " + nodes.address(n) + " holds another"
                                 + " successor than its primary " + nodes.address(replicas.get(0)) + ": the replicas"
                                 + " of group " + Pointer.group(version) + " diverged");
                     }
@@ -1260,12 +1274,19 @@ public final class CloverStore implements LineageStore {
         }
     }
 
-    /** Adds to {@code b} a CAS from the open marker and a FLUSH for each link walked (see {@link #linkBackups}). */
-    private void copyWalked(Batch b, int node, List<Link> walked) {
+    /**
+     * Adds, for each link walked, a CAS from its open marker and a FLUSH to the batch of every
+     * backup of the link's own group (see {@link #linkBackups}).
+     */
+    private void copyWalked(Map<Integer, Batch> byNode, List<Link> walked) {
         for (Link link : walked) {
+            List<Integer> replicas = inService(Pointer.group(link.from()));
             long word = Pointer.offset(link.from()) + EntryLayout.NEXT_OFFSET;
-            b.compareAndSwap(nodes.region(node), word, EntryLayout.openMarker(link.versionId()), link.to());
-            b.flush(nodes.region(node), word, 8);
+            for (int n : replicas.subList(1, replicas.size())) {
+                Batch b = byNode.computeIfAbsent(n, x -> new Batch(2 * walked.size() + 2));
+                b.compareAndSwap(nodes.region(n), word, EntryLayout.openMarker(link.versionId()), link.to());
+                b.flush(nodes.region(n), word, 8);
+            }
         }
     }
 

@@ -219,6 +219,26 @@ class CloverFailoverTest {
         });
     }
 
+    @Test
+    void aReaderThatKeepsWalkingWithoutWritingKeepsReadingTheNewestAndItsWriteSurvivesThePrimary() {
+        BackupLinkCrash crash = new BackupLinkCrash();
+        try (LocalPool pool = replicatedPair(crash::around)) {
+            CloverStore writer = pool.client();
+            CloverStore reader = pool.client();
+            byte[] key = b("k");
+            writer.put(key, b("w0"));
+            // Each read walks one link further from the reader's cursor: it gathers more links than
+            // a cursor keeps, so some are copied on their own along the way.
+            for (int i = 1; i <= 40; i++) {
+                writer.put(key, b("w" + i));
+                assertThat(reader.get(key)).isEqualTo(b("w" + i));
+            }
+            reader.put(key, b("r"));
+            crash.fabric.local().removeNode(pool.nodes.get(0));
+            assertThat(pool.client().get(key)).isEqualTo(b("r"));
+        }
+    }
+
     /**
      * One client writes v1 and v2, then commits v3 on the primary and dies before its backup link.
      * Another client takes its steps {@code before} that and {@code after} it, writing v4; then the
