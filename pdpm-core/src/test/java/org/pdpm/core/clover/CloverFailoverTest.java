@@ -219,6 +219,31 @@ class CloverFailoverTest {
         });
     }
 
+    /**
+     * Two groups (nodes 0–1 and 2–3): v2 sits in the first block (group 0), fillers use that
+     * block up, so v3 lands in the next block (group 1). The link v2 → v3 lives in v2's entry, and
+     * the walking writer must copy it to group 0's backup, not to the backup of its own link.
+     */
+    @Test
+    void aWalkedLinkIsCopiedToTheBackupOfItsOwnGroup() {
+        BackupLinkCrash crash = new BackupLinkCrash();
+        try (LocalPool pool = new LocalPool(4, 8L << 20, new MetadataServer.Options(2, 1 << 20, 1 << 14, 64 << 10, 50),
+                crash::around)) {
+            CloverStore dying = pool.client();
+            byte[] key = b("k");
+            dying.put(key, b("v1"));
+            dying.put(key, b("v2"));
+            for (int i = 1; i <= 5; i++) {
+                dying.put(b("filler" + i), new byte[15_000]);
+            }
+            crash.dieBetweenCommitAndBackupLink(dying, key, b("v3"), pool.nodes.get(1));
+
+            pool.client().put(key, b("v4"));   // walks from v2 (what the server names) to v3
+            crash.fabric.local().removeNode(pool.nodes.get(0));
+            assertThat(pool.client().get(key)).as("the acknowledged v4").isEqualTo(b("v4"));
+        }
+    }
+
     @Test
     void aReaderThatKeepsWalkingWithoutWritingKeepsReadingTheNewestAndItsWriteSurvivesThePrimary() {
         BackupLinkCrash crash = new BackupLinkCrash();
