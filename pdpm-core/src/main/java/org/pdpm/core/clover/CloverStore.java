@@ -1001,19 +1001,26 @@ public final class CloverStore implements LineageStore {
      * {@link #lost}) and maps to null; the others map to their results.
      */
     private Map<Integer, BatchResult> postPerNode(Map<Integer, Batch> byNode, TrafficCounter op) {
+        Map<Integer, BatchResult> results = new HashMap<>();
+        postEachNode(byNode, op).forEach((n, o) -> results.put(n, o.succeeded() ? o.result() : null));
+        return results;
+    }
+
+    /** As {@link #postPerNode}, keeping each node's outcome (its failure included). */
+    private Map<Integer, RoundTrip.Outcome> postEachNode(Map<Integer, Batch> byNode, TrafficCounter op) {
         RoundTrip rt = RoundTrip.on(op);
         List<Integer> posted = new ArrayList<>(byNode.keySet());
         for (int n : posted) {
             rt.post(nodes.connection(n), byNode.get(n));
         }
         List<RoundTrip.Outcome> outcomes = rt.awaitEach();
-        Map<Integer, BatchResult> results = new HashMap<>();
+        Map<Integer, RoundTrip.Outcome> results = new LinkedHashMap<>();
         for (int i = 0; i < posted.size(); i++) {
             RoundTrip.Outcome o = outcomes.get(i);
             if (!o.succeeded()) {
                 lost(posted.get(i), o.failure());
             }
-            results.put(posted.get(i), o.succeeded() ? o.result() : null);
+            results.put(posted.get(i), o);
         }
         return results;
     }
@@ -1218,9 +1225,9 @@ public final class CloverStore implements LineageStore {
      * primary decides. False when a backup holds another successor (the membership changed under
      * this write: the caller commits again on the current primary).
      *
-     * <p>The links {@code walked} to reach {@code version} go first, in the same batch, each made
-     * durable before the next: a backup must never hold this link without the ones leading to it.
-     * Their CASes need no check: a failed one found the link there already, or its version was
+     * <p>The links {@code walked} to reach {@code version} go to the backups of their own groups in
+     * the same round trip, ahead of this link in any batch they share; the write is acknowledged
+     * only once all are durable. Their CASes need no check: a failed one found the link there already, or its version was
      * collected (the collector then linked around it on every replica) and perhaps reused, which
      * the version id in the open marker tells apart.
      */
@@ -1237,20 +1244,13 @@ public final class CloverStore implements LineageStore {
                 own.put(n, b.compareAndSwap(nodes.region(n), word, marker, successor));
                 b.flush(nodes.region(n), word, 8);
             }
-            List<Integer> posted = new ArrayList<>(byNode.keySet());
-            RoundTrip rt = RoundTrip.on(op);
-            for (int n : posted) {
-                rt.post(nodes.connection(n), byNode.get(n));
-            }
-            List<RoundTrip.Outcome> outcomes = rt.awaitEach();
             FabricException failed = null;
-            for (int i = 0; i < posted.size(); i++) {
-                int n = posted.get(i);
-                RoundTrip.Outcome o = outcomes.get(i);
+            for (Map.Entry<Integer, RoundTrip.Outcome> posted : postEachNode(byNode, op).entrySet()) {
+                int n = posted.getKey();
+                RoundTrip.Outcome o = posted.getValue();
                 Integer cas = own.get(n);
                 if (!o.succeeded()) {
                     failed = o.failure();
-                    lost(n, failed);
                 } else if (cas != null && !o.result().swapped(cas) && o.result().oldValue(cas) != successor
                         && !EntryLayout.isUnlinked(o.result().oldValue(cas))) {
                     // (Unlinked: a later writer linked past this version and the collector took it

@@ -337,12 +337,6 @@ final class TcpConnection implements Connection {
         }
     }
 
-    private boolean awaitingAnswers() {
-        synchronized (lock) {
-            return !inFlight.isEmpty();
-        }
-    }
-
     /** Called by the thread reading answers after a burst of them: sends what their callbacks posted. */
     private void flushFromReader() {
         synchronized (lock) {
@@ -420,10 +414,14 @@ final class TcpConnection implements Connection {
             while (takeReadsForReader()) {
                 try {
                     completeBuffered();
-                    if (waiterReading()) {
-                        continue;
+                    boolean awaiting;
+                    synchronized (lock) {
+                        if (waitersReading > 0) {
+                            continue;   // a waiter reads meanwhile: stand aside
+                        }
+                        awaiting = !inFlight.isEmpty();
                     }
-                    if (!(awaitingAnswers() ? frames.fillPolling() : frames.fill())) {
+                    if (!(awaiting ? frames.fillPolling() : frames.fill())) {
                         fail(new FabricException(closed ? Status.FLUSHED : Status.RETRY_EXCEEDED,
                                 "memory node at " + address + " closed the connection"));
                         return;
@@ -459,12 +457,6 @@ final class TcpConnection implements Connection {
             } else {
                 Thread.yield();
             }
-        }
-    }
-
-    private boolean waiterReading() {
-        synchronized (lock) {
-            return waitersReading > 0;
         }
     }
 
