@@ -1,7 +1,6 @@
 package org.pdpm.rdma.tcp;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.util.Arrays;
 
 /**
@@ -11,7 +10,7 @@ import java.util.Arrays;
  */
 final class FrameReader {
 
-    private final InputStream in;
+    private final ByteSource in;
     private final int maxBodyBytes;
     private final long pollNanos;
     private byte[] buf;
@@ -21,7 +20,7 @@ final class FrameReader {
     private int bodyLength;
 
     /** @param pollNanos how long {@link #fillPolling()} polls before blocking; 0 never polls */
-    FrameReader(InputStream in, int initialCapacity, int maxBodyBytes, long pollNanos) {
+    FrameReader(ByteSource in, int initialCapacity, int maxBodyBytes, long pollNanos) {
         this.in = in;
         this.pollNanos = pollNanos;
         this.buf = new byte[initialCapacity];
@@ -55,22 +54,46 @@ final class FrameReader {
      * answer took.
      */
     boolean fillPolling() throws IOException {
-        if (pollNanos > 0 && in.available() == 0) {
+        if (pollNanos > 0) {
             long deadline = System.nanoTime() + pollNanos;
             do {
+                int n = readNow();
+                if (n != 0) {
+                    return n > 0;
+                }
                 Thread.yield();
-            } while (in.available() == 0 && System.nanoTime() - deadline < 0);
+            } while (System.nanoTime() - deadline < 0);
         }
         return fill();
     }
 
     /** Reads what the socket already holds, never blocking; false when it holds nothing. */
     boolean fillIfReady() throws IOException {
-        return in.available() > 0 && fill();
+        return readNow() > 0;
     }
 
     /** Blocks until more bytes arrive; false at the end of the stream. */
     boolean fill() throws IOException {
+        makeRoom();
+        int n = in.read(buf, end, buf.length - end);
+        if (n < 0) {
+            return false;
+        }
+        end += n;
+        return true;
+    }
+
+    /** Bytes read without blocking: 0 when none had arrived, -1 at the end of the stream. */
+    private int readNow() throws IOException {
+        makeRoom();
+        int n = in.readNow(buf, end, buf.length - end);
+        if (n > 0) {
+            end += n;
+        }
+        return n;
+    }
+
+    private void makeRoom() {
         if (start == end) {
             start = 0;
             end = 0;
@@ -88,12 +111,6 @@ final class FrameReader {
                 buf = Arrays.copyOf(buf, Math.max(need, buf.length * 2));
             }
         }
-        int n = in.read(buf, end, buf.length - end);
-        if (n < 0) {
-            return false;
-        }
-        end += n;
-        return true;
     }
 
     byte[] buffer() {

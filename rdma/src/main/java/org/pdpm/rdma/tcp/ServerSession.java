@@ -49,7 +49,7 @@ final class ServerSession implements Runnable {
             socket.setSoTimeout(HANDSHAKE_TIMEOUT_MILLIS);
             InputStream in = socket.getInputStream();
             OutputStream os = socket.getOutputStream();
-            FrameReader reader = new FrameReader(in, 256 << 10, WireLayout.MAX_BODY_BYTES, POLL_NANOS);
+            FrameReader reader = new FrameReader(ByteSource.of(in), 256 << 10, WireLayout.MAX_BODY_BYTES, POLL_NANOS);
             if (!handshake(reader, os, peer)) {
                 return;
             }

@@ -1,10 +1,7 @@
 package org.pdpm.rdma.tcp;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
@@ -48,8 +45,7 @@ import org.pdpm.rdma.api.TrafficCounter;
 final class TcpConnection implements Connection {
 
     private final NodeAddress address;
-    private final Socket socket;
-    private final OutputStream os;
+    private final ClientChannel socket;
     private final NodeInfo info;
     private final long timeoutNanos;
     private final Consumer<TcpConnection> onClose;
@@ -98,11 +94,10 @@ final class TcpConnection implements Connection {
     /** A batch in flight; {@code owner} is the shared connection's handle that posted it, or null. */
     private record Pending(Batch batch, CompletableFuture<BatchResult> future, long responseBytes, Object owner) {}
 
-    private TcpConnection(NodeAddress address, Socket socket, NodeInfo info, FrameReader frames, long timeoutNanos,
-                          Consumer<TcpConnection> onClose) throws IOException {
+    private TcpConnection(NodeAddress address, ClientChannel socket, NodeInfo info, FrameReader frames, long timeoutNanos,
+                          Consumer<TcpConnection> onClose) {
         this.address = address;
         this.socket = socket;
-        this.os = socket.getOutputStream();
         this.info = info;
         this.timeoutNanos = timeoutNanos;
         this.onClose = onClose;
@@ -116,13 +111,18 @@ final class TcpConnection implements Connection {
     }
 
     static TcpConnection open(NodeAddress address, TcpFabric.Options options, Consumer<TcpConnection> onClose) {
-        Socket socket = new Socket();
+        int connectMillis = (int) options.connectTimeout().toMillis();
+        ClientChannel socket;
         try {
-            socket.setReceiveBufferSize(RECEIVE_BUFFER_BYTES);
-            int connectMillis = (int) options.connectTimeout().toMillis();
-            socket.connect(new InetSocketAddress(address.host(), address.port()), connectMillis);
-            socket.setTcpNoDelay(true);
-            socket.setSoTimeout(connectMillis);
+            socket = ClientChannel.connect(new InetSocketAddress(address.host(), address.port()), RECEIVE_BUFFER_BYTES,
+                    connectMillis);
+        } catch (SocketTimeoutException e) {
+            throw timedOut(address, options, e);
+        } catch (IOException e) {
+            throw refused(address, e);
+        }
+        try {
+            socket.readTimeoutMillis(connectMillis);
             FrameBuffer hello = new FrameBuffer(256);
             int frame = hello.beginFrame();
             hello.putByte(WireLayout.HELLO);
@@ -135,9 +135,8 @@ final class TcpConnection implements Connection {
             hello.putShort(secret.length);
             hello.putBytes(secret, 0, secret.length);
             hello.endFrame(frame);
-            socket.getOutputStream().write(hello.array(), 0, hello.length());
-            InputStream in = socket.getInputStream();
-            FrameReader frames = new FrameReader(in, 256 << 10, WireLayout.MAX_BODY_BYTES, options.poll().toNanos());
+            socket.write(hello.array(), 0, hello.length());
+            FrameReader frames = new FrameReader(socket, 256 << 10, WireLayout.MAX_BODY_BYTES, options.poll().toNanos());
             while (!frames.nextBuffered()) {
                 if (!frames.fill()) {
                     throw new FabricException(Status.CONNECTION_REFUSED,
@@ -145,20 +144,28 @@ final class TcpConnection implements Connection {
                 }
             }
             NodeInfo info = parseWelcome(frames, address);
-            socket.setSoTimeout(0);
+            socket.readTimeoutMillis(0);
             return new TcpConnection(address, socket, info, frames, options.operationTimeout().toNanos(), onClose);
         } catch (FabricException | IllegalArgumentException e) {
             closeQuietly(socket);
             throw e;
         } catch (SocketTimeoutException e) {
             closeQuietly(socket);
-            throw new FabricException(Status.RETRY_EXCEEDED,
-                    "memory node at " + address + " did not answer within " + options.connectTimeout().toMillis() + " ms", e);
+            throw timedOut(address, options, e);
         } catch (IOException | MalformedFrameException e) {
             closeQuietly(socket);
-            throw new FabricException(Status.CONNECTION_REFUSED,
-                    "cannot connect to memory node at " + address + ": " + e.getMessage(), e);
+            throw refused(address, e);
         }
+    }
+
+    private static FabricException timedOut(NodeAddress address, TcpFabric.Options options, IOException e) {
+        return new FabricException(Status.RETRY_EXCEEDED,
+                "memory node at " + address + " did not answer within " + options.connectTimeout().toMillis() + " ms", e);
+    }
+
+    private static FabricException refused(NodeAddress address, Exception e) {
+        return new FabricException(Status.CONNECTION_REFUSED,
+                "cannot connect to memory node at " + address + ": " + e.getMessage(), e);
     }
 
     private static NodeInfo parseWelcome(FrameReader frames, NodeAddress address) throws MalformedFrameException {
@@ -377,7 +384,7 @@ final class TcpConnection implements Connection {
                 sending = toSend;
             }
             try {
-                os.write(toSend.array(), 0, toSend.length());
+                socket.write(toSend.array(), 0, toSend.length());
                 toSend.clear();
             } catch (IOException e) {
                 toSend.clear();
@@ -532,7 +539,7 @@ final class TcpConnection implements Connection {
         onClose.accept(this);
     }
 
-    private static void closeQuietly(Socket s) {
+    private static void closeQuietly(ClientChannel s) {
         try {
             s.close();
         } catch (IOException ignored) {
