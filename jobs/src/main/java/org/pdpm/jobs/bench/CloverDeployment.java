@@ -165,6 +165,12 @@ final class CloverDeployment implements StoreDeployment {
     }
 
     @Override
+    public OptionalLong sameShapeFabricReadsPerSecond(int threads, int inFlight, long warmupNanos, long nanos) {
+        return fabric instanceof TcpFabric ? OptionalLong.of(FabricBenchmark.sameShapeReadsPerSecond(fabric,
+                nodes.get(0), threads, inFlight, warmupNanos, nanos)) : OptionalLong.empty();
+    }
+
+    @Override
     public void close() {
         try {
             if (probe != null) {

@@ -1,5 +1,6 @@
 package org.pdpm.jobs.bench;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -13,6 +14,8 @@ import org.HdrHistogram.Histogram;
 import org.pdpm.rdma.api.Batch;
 import org.pdpm.rdma.api.BatchResult;
 import org.pdpm.rdma.api.Connection;
+import org.pdpm.rdma.api.Fabric;
+import org.pdpm.rdma.api.NodeAddress;
 import org.pdpm.rdma.api.RemoteRegion;
 
 /**
@@ -219,6 +222,81 @@ public final class FabricBenchmark {
         long verbs = pipeline(connection, slots, nanos);
         long elapsed = System.nanoTime() - start;
         return Math.round(verbs * 1e9 / elapsed);
+    }
+
+    /**
+     * Single 8-byte READs shaped like a store's run: one thread per connection, all at once, each
+     * synchronous when {@code inFlight} is 1 (it waits for every READ, as a synchronous GET does)
+     * and otherwise keeping {@code inFlight} in flight as {@link #pipelinedReadsPerSecond} does.
+     * Thread {@code t} reads the words from {@code offset + 8 t inFlight}. Against the one-thread
+     * pipeline at the same total depth, this tells what the thread structure itself costs on this
+     * machine, apart from what the store adds.
+     *
+     * @return READs completed per second by all threads together, each over its measured stretch
+     */
+    public static long sameShapeReadsPerSecond(List<Connection> connections, RemoteRegion region, long offset,
+                                               int inFlight, long warmupNanos, long nanos) {
+        if (connections.isEmpty() || inFlight < 1) {
+            throw new IllegalArgumentException("connections=" + connections.size() + " and inFlight=" + inFlight
+                    + " must be positive");
+        }
+        if (offset < 0 || offset + (long) connections.size() * inFlight * WORD_BYTES > region.sizeBytes()) {
+            throw new IllegalArgumentException("offset=" + offset + " with " + connections.size() + " x " + inFlight
+                    + " words reads beyond the region's " + region.sizeBytes() + " bytes");
+        }
+        List<CompletableFuture<Long>> rates = new ArrayList<>();
+        for (int t = 0; t < connections.size(); t++) {
+            Connection c = connections.get(t);
+            long at = offset + (long) t * inFlight * WORD_BYTES;
+            CompletableFuture<Long> rate = new CompletableFuture<>();
+            Thread thread = new Thread(() -> {
+                try {
+                    rate.complete(inFlight == 1 ? synchronousReadsPerSecond(c, region, at, warmupNanos, nanos)
+                            : pipelinedReadsPerSecond(c, region, at, inFlight, warmupNanos, nanos));
+                } catch (Throwable e) {
+                    rate.completeExceptionally(e);
+                }
+            }, "pdpm-bench-fabric-shape-" + t);
+            thread.setDaemon(true);
+            thread.start();
+            rates.add(rate);
+        }
+        return rates.stream().mapToLong(CompletableFuture::join).sum();
+    }
+
+    /**
+     * {@link #sameShapeReadsPerSecond(List, RemoteRegion, long, int, long, long)} over {@code threads}
+     * connections of their own to {@code node}, closed afterwards; reads from the first region's start.
+     */
+    public static long sameShapeReadsPerSecond(Fabric fabric, NodeAddress node, int threads, int inFlight,
+                                               long warmupNanos, long nanos) {
+        List<Connection> connections = new ArrayList<>();
+        try {
+            for (int t = 0; t < threads; t++) {
+                connections.add(fabric.connect(node));
+            }
+            return sameShapeReadsPerSecond(connections, connections.get(0).node().firstRegion(), 0, inFlight,
+                    warmupNanos, nanos);
+        } finally {
+            connections.forEach(Connection::close);
+        }
+    }
+
+    private static long synchronousReadsPerSecond(Connection c, RemoteRegion region, long offset, long warmupNanos,
+                                                  long nanos) {
+        long warmEnd = System.nanoTime() + warmupNanos;
+        while (System.nanoTime() - warmEnd < 0) {
+            c.read(region, offset, WORD_BYTES);
+        }
+        long start = System.nanoTime();
+        long reads = 0;
+        long now;
+        do {
+            c.read(region, offset, WORD_BYTES);
+            reads++;
+            now = System.nanoTime();
+        } while (now - start < nanos);
+        return Math.round(reads * 1e9 / (now - start));
     }
 
     /** Runs the pipeline for {@code nanos} and lets it drain; returns the verbs completed. */

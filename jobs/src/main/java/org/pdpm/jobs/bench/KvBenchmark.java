@@ -38,7 +38,9 @@ import org.pdpm.core.api.KvStore;
  * {@link KvStore#getAsync} while its PUTs stay synchronous; a GET's latency then runs from its issue
  * to its completion. Right after each run the deployment measures its fabric's pipelined READ rate at
  * the run's concurrency (threads times in-flight), where it has a fabric to measure: the figure that
- * the store's round trips per second are held against.
+ * the store's round trips per second are held against. Then the same READs in the run's own shape —
+ * as many threads, each synchronous or with as many in flight — which separates what the thread
+ * structure costs on the machine from what the store adds.
  */
 public final class KvBenchmark {
 
@@ -107,9 +109,11 @@ public final class KvBenchmark {
 
     /**
      * The fabric's pipelined 8-byte READ rate from one thread, measured right after a run against
-     * the deployment's first memory node, and how many READs were kept in flight.
+     * the deployment's first memory node, and how many READs were kept in flight; then the rate of
+     * READs in the run's own shape (as many threads, each as many in flight), or null where the
+     * deployment does not measure it.
      */
-    public record FabricRate(long verbsPerSecond, int depth) {}
+    public record FabricRate(long verbsPerSecond, int depth, Long sameShapeVerbsPerSecond) {}
 
     /**
      * One run phase's figures; latencies in nanoseconds, round trips NaN when not counted,
@@ -147,6 +151,15 @@ public final class KvBenchmark {
                     : roundTripsPerSecond() / fabric.verbsPerSecond();
         }
 
+        /**
+         * {@link #roundTripsPerSecond()} over the fabric's READ rate in the run's own shape: what the
+         * store leaves of what the fabric carries for this thread structure; NaN when not measured.
+         */
+        public double sameShapeRatio() {
+            return fabric == null || fabric.sameShapeVerbsPerSecond() == null || fabric.sameShapeVerbsPerSecond() <= 0
+                    ? Double.NaN : roundTripsPerSecond() / fabric.sameShapeVerbsPerSecond();
+        }
+
         /** The benchmark output line of DESIGN §5, plus the deployment's and the phases' details. */
         public Map<String, Object> toJson(Settings settings, Map<String, Object> machine) {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -175,6 +188,8 @@ public final class KvBenchmark {
             m.put("fabric_pipelined_verbs_per_s", fabric == null ? null : fabric.verbsPerSecond());
             m.put("fabric_pipeline_depth", fabric == null ? null : fabric.depth());
             m.put("fabric_target_ratio", orNull(fabricTargetRatio()));
+            m.put("fabric_same_shape_verbs_per_s", fabric == null ? null : fabric.sameShapeVerbsPerSecond());
+            m.put("fabric_same_shape_ratio", orNull(sameShapeRatio()));
             Map<String, Object> counts = new LinkedHashMap<>();
             counts.put("get", getOps);
             counts.put("put", putOps);
@@ -299,6 +314,10 @@ public final class KvBenchmark {
         int depth = threads * settings.inFlight();
         OptionalLong fabricRate = deployment.pipelinedFabricReadsPerSecond(depth, FABRIC_WARMUP_NANOS,
                 FABRIC_MEASURE_NANOS);
+        OptionalLong sameShape = fabricRate.isPresent()
+                ? deployment.sameShapeFabricReadsPerSecond(threads, settings.inFlight(), FABRIC_WARMUP_NANOS,
+                        FABRIC_MEASURE_NANOS)
+                : OptionalLong.empty();
 
         Histogram get = new Histogram(3);
         Histogram put = new Histogram(3);
@@ -312,7 +331,8 @@ public final class KvBenchmark {
         }
         return new Result(system, deployment.describe(), threads, settings.inFlight(), gets, puts,
                 (endNanos - startNanos) / 1e9, get, put, delta.roundTripsPerGet(), delta.roundTripsPerPut(),
-                preparation, fabricRate.isPresent() ? new FabricRate(fabricRate.getAsLong(), depth) : null);
+                preparation, fabricRate.isPresent() ? new FabricRate(fabricRate.getAsLong(), depth,
+                        sameShape.isPresent() ? sameShape.getAsLong() : null) : null);
     }
 
     /**

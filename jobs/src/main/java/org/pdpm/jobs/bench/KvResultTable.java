@@ -28,6 +28,9 @@ public final class KvResultTable {
             new Row("fabric reads / s", r -> r.fabric() == null ? "-" : rate(r.fabric().verbsPerSecond())),
             new Row("fabric depth", r -> r.fabric() == null ? "-" : Integer.toString(r.fabric().depth())),
             new Row("share of fabric", r -> share(r.fabricTargetRatio())),
+            new Row("fabric reads / s, same shape", r -> r.fabric() == null || r.fabric().sameShapeVerbsPerSecond() == null
+                    ? "-" : rate(r.fabric().sameShapeVerbsPerSecond())),
+            new Row("share of same shape", r -> share(r.sameShapeRatio())),
             new Row("ops", r -> String.format(Locale.ROOT, "%,d", r.ops())),
             new Row("seconds", r -> String.format(Locale.ROOT, "%.3f", r.seconds())),
             new Row("load seconds", r -> String.format(Locale.ROOT, "%.3f", r.preparation().loadSeconds())));

@@ -127,6 +127,11 @@ public final class LineageDeployment implements StoreDeployment {
     }
 
     @Override
+    public OptionalLong sameShapeFabricReadsPerSecond(int threads, int inFlight, long warmupNanos, long nanos) {
+        return inner.sameShapeFabricReadsPerSecond(threads, inFlight, warmupNanos, nanos);
+    }
+
+    @Override
     public void close() throws IOException {
         writers.forEach(KvStore::close);
         loaders.forEach(KvStore::close);

@@ -76,6 +76,16 @@ public interface StoreDeployment extends AutoCloseable {
         return OptionalLong.empty();
     }
 
+    /**
+     * The second yardstick, where the first is measured: single 8-byte READs from {@code threads}
+     * threads with connections of their own, each synchronous at {@code inFlight} 1 and otherwise
+     * keeping {@code inFlight} in flight (see {@link FabricBenchmark#sameShapeReadsPerSecond}) —
+     * the run's own thread structure with nothing of the store in it.
+     */
+    default OptionalLong sameShapeFabricReadsPerSecond(int threads, int inFlight, long warmupNanos, long nanos) {
+        return OptionalLong.empty();
+    }
+
     /** Stops everything the deployment started and deletes its files. */
     @Override
     void close() throws IOException;

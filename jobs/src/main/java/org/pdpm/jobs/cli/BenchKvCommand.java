@@ -54,7 +54,9 @@ import picocli.CommandLine.TypeConversionException;
             "asynchronous client does.",
             "On tcp, right after each run, the fabric's pipelined 8-byte READ rate from one thread at a depth of",
             "threads x in-flight is measured against the first memory node (0.25 s warm-up, 1 s measured), and",
-            "the run's round trips per second are given as a share of it (fabric_target_ratio).",
+            "the run's round trips per second are given as a share of it (fabric_target_ratio). Then 8-byte READs",
+            "in the run's own shape, as many threads each synchronous or with as many in flight (1 s measured):",
+            "the share of that (fabric_same_shape_ratio) is what the store costs apart from the thread structure.",
             "Prints one JSON line per (system, threads) to stdout and a side-by-side table to stderr."
         })
 final class BenchKvCommand implements Callable<Integer> {

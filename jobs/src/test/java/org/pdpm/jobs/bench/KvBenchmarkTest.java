@@ -28,6 +28,7 @@ import org.pdpm.core.api.KvStore;
 class KvBenchmarkTest {
 
     private static final long FABRIC_RATE = 1_000_000;
+    private static final long SAME_SHAPE_RATE = 250_000;
 
     private final ScheduledExecutorService completions = Executors.newScheduledThreadPool(2, r -> {
         Thread t = new Thread(r, "fake-store-completion");
@@ -57,15 +58,19 @@ class KvBenchmarkTest {
             assertThat(s.maxOutstanding.get()).isEqualTo(8);
             assertThat(s.outstanding.get()).isZero();
         }
-        assertThat(r.fabric()).isEqualTo(new KvBenchmark.FabricRate(FABRIC_RATE, 16));
+        assertThat(r.fabric()).isEqualTo(new KvBenchmark.FabricRate(FABRIC_RATE, 16, SAME_SHAPE_RATE));
         assertThat(deployment.depths).containsExactly(16);
+        assertThat(deployment.shapes).containsExactly(List.of(2, 8));
+        assertThat(r.sameShapeRatio()).isCloseTo(r.roundTripsPerSecond() / SAME_SHAPE_RATE, within(1e-12));
         assertThat(r.roundTripsPerSecond()).isCloseTo(3000 / r.seconds(), within(1e-6));
         assertThat(r.fabricTargetRatio()).isCloseTo(r.roundTripsPerSecond() / FABRIC_RATE, within(1e-12));
 
         Map<String, Object> json = r.toJson(settings(Workload.of("c"), 3000, 8), Map.of());
         assertThat(json).containsEntry("in_flight", 8).containsEntry("fabric_pipelined_verbs_per_s", FABRIC_RATE)
                 .containsEntry("fabric_pipeline_depth", 16).containsEntry("round_trips_per_s", r.roundTripsPerSecond())
-                .containsEntry("fabric_target_ratio", r.fabricTargetRatio());
+                .containsEntry("fabric_target_ratio", r.fabricTargetRatio())
+                .containsEntry("fabric_same_shape_verbs_per_s", SAME_SHAPE_RATE)
+                .containsEntry("fabric_same_shape_ratio", r.sameShapeRatio());
     }
 
     @Test
@@ -174,6 +179,7 @@ class KvBenchmarkTest {
         final Map<String, byte[]> data = new ConcurrentHashMap<>();
         final List<FakeStore> stores = new ArrayList<>();
         final List<Integer> depths = new ArrayList<>();
+        final List<List<Integer>> shapes = new ArrayList<>();
 
         /** @param failAt the getAsync call (1-based) of the first store that fails, or -1 */
         FakeDeployment(int clients, long failAt) {
@@ -206,6 +212,12 @@ class KvBenchmarkTest {
         public OptionalLong pipelinedFabricReadsPerSecond(int depth, long warmupNanos, long nanos) {
             depths.add(depth);
             return OptionalLong.of(FABRIC_RATE);
+        }
+
+        @Override
+        public OptionalLong sameShapeFabricReadsPerSecond(int threads, int inFlight, long warmupNanos, long nanos) {
+            shapes.add(List.of(threads, inFlight));
+            return OptionalLong.of(SAME_SHAPE_RATE);
         }
 
         @Override

@@ -19,7 +19,8 @@ class BenchKvCommandTest {
     private static final List<String> FIELDS = List.of("system", "fabric", "workload", "distribution", "zipf", "keys",
             "value_size", "replication", "threads", "ops", "seconds", "throughput_ops_per_s", "latency_us",
             "round_trips_per_op", "seed", "machine", "metadata_server", "clients", "load_seconds", "in_flight",
-            "round_trips_per_s", "fabric_pipelined_verbs_per_s", "fabric_pipeline_depth", "fabric_target_ratio");
+            "round_trips_per_s", "fabric_pipelined_verbs_per_s", "fabric_pipeline_depth", "fabric_target_ratio",
+            "fabric_same_shape_verbs_per_s", "fabric_same_shape_ratio");
 
     @TempDir
     Path dir;
@@ -73,7 +74,7 @@ class BenchKvCommandTest {
             assertThat(number(clover, "round_trips_per_s")).isPositive();
             // The local fabric is no yardstick: nothing is measured there.
             assertThat(clover).contains("\"fabric_pipelined_verbs_per_s\":null", "\"fabric_pipeline_depth\":null",
-                    "\"fabric_target_ratio\":null");
+                    "\"fabric_target_ratio\":null", "\"fabric_same_shape_verbs_per_s\":null");
         }
         // One warm client: a GET is one READ, a PUT one WRITE and one CAS (plus a rare grant of space).
         assertThat(roundTrips(clover1, "get")).isBetween(1.0, 1.05);
@@ -170,8 +171,12 @@ class BenchKvCommandTest {
             assertThat(fabric).isPositive();
             assertThat(number(line, "fabric_target_ratio")).isCloseTo(roundTripsPerSecond / fabric,
                     org.assertj.core.api.Assertions.within(1e-3));
+            double sameShape = number(line, "fabric_same_shape_verbs_per_s");
+            assertThat(sameShape).isPositive();
+            assertThat(number(line, "fabric_same_shape_ratio")).isCloseTo(roundTripsPerSecond / sameShape,
+                    org.assertj.core.api.Assertions.within(1e-3));
         }
-        assertThat(run.err()).contains("share of fabric", "fabric reads / s");
+        assertThat(run.err()).contains("share of fabric", "fabric reads / s", "share of same shape");
         assertThat(ProcessHandle.current().children().filter(ProcessHandle::isAlive)).isEmpty();
     }
 
