@@ -395,12 +395,11 @@ public final class CloverStore implements LineageStore {
         int node = readableReplica(cursor.pointer());
         Batch b = new Batch(1);
         b.read(nodes.region(node), Pointer.offset(cursor.pointer()), Pointer.lengthBytes(cursor.pointer()));
-        TrafficCounter op = new TrafficCounter();
-        op.addBatch(b);
-        op.addRoundTrips(1);
         CompletableFuture<byte[]> answer = new CompletableFuture<>();
         nodes.connection(node).post(b).whenComplete((r, failure) -> {
-            addTo(getTraffic, op);
+            // Counted straight into the total: this path's traffic is this one READ.
+            getTraffic.addBatch(b);
+            getTraffic.addRoundTrips(1);
             EntryLayout.Entry e = failure == null ? EntryLayout.decode(r.bytes(0)) : null;
             if (e != null && e.isTail() && e.versionId() == cursor.versionId() && Arrays.equals(e.key(), k.bytes())
                     && visibility.sees(e.lineage(), e.epoch())) {
