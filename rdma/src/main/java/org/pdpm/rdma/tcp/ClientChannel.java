@@ -27,11 +27,16 @@ final class ClientChannel implements ByteSource, AutoCloseable {
 
     private ClientChannel(SocketChannel channel) throws IOException {
         this.channel = channel;
-        this.readable = Selector.open();
         try {
-            this.writable = Selector.open();
+            this.readable = Selector.open();
+            try {
+                this.writable = Selector.open();
+            } catch (IOException e) {
+                readable.close();
+                throw e;
+            }
         } catch (IOException e) {
-            readable.close();
+            channel.close();
             throw e;
         }
     }
@@ -44,12 +49,17 @@ final class ClientChannel implements ByteSource, AutoCloseable {
             channel.socket().connect(address, connectMillis);
             channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
             channel.configureBlocking(false);
-            ClientChannel c = new ClientChannel(channel);
+        } catch (IOException | RuntimeException e) {
+            channel.close();
+            throw e;
+        }
+        ClientChannel c = new ClientChannel(channel);
+        try {
             channel.register(c.readable, SelectionKey.OP_READ);
             channel.register(c.writable, SelectionKey.OP_WRITE);
             return c;
         } catch (IOException | RuntimeException e) {
-            channel.close();
+            c.close();
             throw e;
         }
     }
