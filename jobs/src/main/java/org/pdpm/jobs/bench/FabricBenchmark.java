@@ -228,26 +228,26 @@ public final class FabricBenchmark {
      * Single 8-byte READs shaped like a store's run: one thread per connection, all at once, each
      * synchronous when {@code inFlight} is 1 (it waits for every READ, as a synchronous GET does)
      * and otherwise keeping {@code inFlight} in flight as {@link #pipelinedReadsPerSecond} does.
-     * Thread {@code t} reads the words from {@code offset + 8 t inFlight}. Against the one-thread
+     * Thread {@code t} reads the words from {@code 8 t inFlight}. Against the one-thread
      * pipeline at the same total depth, this tells what the thread structure itself costs on this
      * machine, apart from what the store adds.
      *
      * @return READs completed per second by all threads together, each over its measured stretch
      */
-    public static long sameShapeReadsPerSecond(List<Connection> connections, RemoteRegion region, long offset,
-                                               int inFlight, long warmupNanos, long nanos) {
+    private static long sameShapeReadsPerSecond(List<Connection> connections, RemoteRegion region, int inFlight,
+                                                long warmupNanos, long nanos) {
         if (connections.isEmpty() || inFlight < 1) {
             throw new IllegalArgumentException("connections=" + connections.size() + " and inFlight=" + inFlight
                     + " must be positive");
         }
-        if (offset < 0 || offset + (long) connections.size() * inFlight * WORD_BYTES > region.sizeBytes()) {
-            throw new IllegalArgumentException("offset=" + offset + " with " + connections.size() + " x " + inFlight
-                    + " words reads beyond the region's " + region.sizeBytes() + " bytes");
+        if ((long) connections.size() * inFlight * WORD_BYTES > region.sizeBytes()) {
+            throw new IllegalArgumentException(connections.size() + " x " + inFlight
+                    + " words read beyond the region's " + region.sizeBytes() + " bytes");
         }
         List<CompletableFuture<Long>> rates = new ArrayList<>();
         for (int t = 0; t < connections.size(); t++) {
             Connection c = connections.get(t);
-            long at = offset + (long) t * inFlight * WORD_BYTES;
+            long at = (long) t * inFlight * WORD_BYTES;
             CompletableFuture<Long> rate = new CompletableFuture<>();
             Thread thread = new Thread(() -> {
                 try {
@@ -265,7 +265,7 @@ public final class FabricBenchmark {
     }
 
     /**
-     * {@link #sameShapeReadsPerSecond(List, RemoteRegion, long, int, long, long)} over {@code threads}
+     * {@link #sameShapeReadsPerSecond(List, RemoteRegion, int, long, long)} over {@code threads}
      * connections of their own to {@code node}, closed afterwards; reads from the first region's start.
      */
     public static long sameShapeReadsPerSecond(Fabric fabric, NodeAddress node, int threads, int inFlight,
@@ -275,7 +275,7 @@ public final class FabricBenchmark {
             for (int t = 0; t < threads; t++) {
                 connections.add(fabric.connect(node));
             }
-            return sameShapeReadsPerSecond(connections, connections.get(0).node().firstRegion(), 0, inFlight,
+            return sameShapeReadsPerSecond(connections, connections.get(0).node().firstRegion(), inFlight,
                     warmupNanos, nanos);
         } finally {
             connections.forEach(Connection::close);

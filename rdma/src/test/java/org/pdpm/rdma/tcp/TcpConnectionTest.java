@@ -57,10 +57,7 @@ class TcpConnectionTest {
         int chains = 64;
         int perChain = 300;
         AtomicInteger completed = new AtomicInteger();
-        CountDownLatch done = new CountDownLatch(chains);
-        for (int c = 0; c < chains; c++) {
-            chain(c, perChain, completed, done);
-        }
+        CountDownLatch done = startChains(chains, perChain, completed);
         assertThat(done.await(30, TimeUnit.SECONDS)).isTrue();
         assertThat(completed.get()).isEqualTo(chains * perChain);
         for (int c = 0; c < chains; c++) {
@@ -69,6 +66,15 @@ class TcpConnectionTest {
     }
 
     /** Adds 1 to word {@code c}, {@code left} times, each add posted by the previous one's callback. */
+    /** Starts {@code chains} callback chains of {@code perChain} FAAs each; the latch counts the finished chains. */
+    private CountDownLatch startChains(int chains, int perChain, AtomicInteger completed) {
+        CountDownLatch done = new CountDownLatch(chains);
+        for (int c = 0; c < chains; c++) {
+            chain(c, perChain, completed, done);
+        }
+        return done;
+    }
+
     private void chain(int c, int left, AtomicInteger completed, CountDownLatch done) {
         Batch b = new Batch(1);
         b.fetchAndAdd(region, 8L * c, 1);
@@ -120,10 +126,7 @@ class TcpConnectionTest {
         int waiters = 4;
         int perWaiter = 2_000;
         AtomicInteger completed = new AtomicInteger();
-        CountDownLatch done = new CountDownLatch(chains);
-        for (int c = 0; c < chains; c++) {
-            chain(c, perChain, completed, done);
-        }
+        CountDownLatch done = startChains(chains, perChain, completed);
         AtomicInteger collectedByWaiter = new AtomicInteger();
         List<CompletableFuture<Void>> threads = new ArrayList<>();
         for (int w = 0; w < waiters; w++) {
