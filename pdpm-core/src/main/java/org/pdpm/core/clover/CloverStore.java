@@ -573,15 +573,15 @@ public final class CloverStore implements LineageStore {
      * once they are on all of them), so reads survive the loss of R − 1 nodes of a group.
      */
     private int readableReplica(long pointer) {
-        MetadataService.Membership m = membership;
-        int first = Pointer.group(pointer) * layout.replication();
-        for (int n = first; n < first + layout.replication(); n++) {
-            if (!m.isOut(n) && !unreachable.contains(n)) {
+        int group = Pointer.group(pointer);
+        boolean allReachable = unreachable.isEmpty();
+        for (int n : inService(group)) {
+            if (allReachable || !unreachable.contains(n)) {
                 return n;
             }
         }
-        throw new StoreUnavailableException("no replica of group " + Pointer.group(pointer) + " (" + layout.replication()
-                + " memory nodes from " + nodes.address(first) + ") can be reached");
+        throw new StoreUnavailableException("no replica of group " + group + " (" + layout.replication()
+                + " memory nodes from " + nodes.address(group * layout.replication()) + ") can be reached");
     }
 
     /** The group's nodes in service as the server last said, the acting primary first. */

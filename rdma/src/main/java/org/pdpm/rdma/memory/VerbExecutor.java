@@ -57,12 +57,63 @@ public final class VerbExecutor {
         }
     }
 
-    /** Validates, then executes the batch in order. */
+    /**
+     * Where the executor puts a batch's answers as it produces them, in posting order: a READ's
+     * bytes are copied straight from the region, so a node that sends them on never holds them in
+     * an array of their own.
+     */
+    public interface Answers {
+        /** Request {@code i} read {@code length} bytes at {@code offset} of {@code memory}: copy them now. */
+        void read(int i, RegionMemory memory, long offset, int length);
+
+        /** Request {@code i}, an atomic, found {@code oldValue}. */
+        void oldValue(int i, long oldValue);
+    }
+
+    /** Validates, then executes the batch in order; the result holds what it read and found. */
     public BatchResult execute(Batch batch) {
+        Collected answers = new Collected(batch.size());
+        execute(batch, answers);
+        return new BatchResult(batch, answers.data, answers.values);
+    }
+
+    /** Answers kept in arrays, allocated when the batch has a READ or an atomic. */
+    private static final class Collected implements Answers {
+        private final int size;
+        private byte[][] data;
+        private long[] values;
+
+        Collected(int size) {
+            this.size = size;
+        }
+
+        @Override
+        public void read(int i, RegionMemory memory, long offset, int length) {
+            if (data == null) {
+                data = new byte[size][];
+            }
+            byte[] out = new byte[length];
+            memory.read(offset, out, 0, length);
+            data[i] = out;
+        }
+
+        @Override
+        public void oldValue(int i, long oldValue) {
+            if (values == null) {
+                values = new long[size];
+            }
+            values[i] = oldValue;
+        }
+    }
+
+    /**
+     * Validates, then executes the batch in order, handing READs and atomics' old values to
+     * {@code answers}. A batch that fails part-way (the node closed under it) has handed over the
+     * answers of its first requests only.
+     */
+    public void execute(Batch batch, Answers answers) {
         validate(batch);
         int n = batch.size();
-        byte[][] data = null;
-        long[] values = null;
         for (int i = 0; i < n; i++) {
             NodeMemory.Registered region = node.region(batch.regionId(i));
             if (region == null || node.isClosed()) {
@@ -72,14 +123,7 @@ public final class VerbExecutor {
             RegionMemory m = region.memory();
             long offset = batch.offset(i);
             switch (batch.verb(i)) {
-                case READ -> {
-                    if (data == null) {
-                        data = new byte[n][];
-                    }
-                    byte[] out = new byte[batch.length(i)];
-                    m.read(offset, out, 0, out.length);
-                    data[i] = out;
-                }
+                case READ -> answers.read(i, m, offset, batch.length(i));
                 case WRITE -> {
                     m.write(offset, batch.source(i), batch.sourceOffset(i), batch.length(i));
                     if (node.writeThrough()) {
@@ -87,19 +131,13 @@ public final class VerbExecutor {
                     }
                 }
                 case COMPARE_AND_SWAP -> {
-                    if (values == null) {
-                        values = new long[n];
-                    }
-                    values[i] = m.compareAndSwap(offset, batch.operand(i), batch.swap(i));
+                    answers.oldValue(i, m.compareAndSwap(offset, batch.operand(i), batch.swap(i)));
                     if (node.writeThrough()) {
                         m.flush(offset, FabricLimits.ATOMIC_BYTES);
                     }
                 }
                 case FETCH_AND_ADD -> {
-                    if (values == null) {
-                        values = new long[n];
-                    }
-                    values[i] = m.fetchAndAdd(offset, batch.operand(i));
+                    answers.oldValue(i, m.fetchAndAdd(offset, batch.operand(i)));
                     if (node.writeThrough()) {
                         m.flush(offset, FabricLimits.ATOMIC_BYTES);
                     }
@@ -107,6 +145,5 @@ public final class VerbExecutor {
                 case FLUSH -> m.flush(offset, batch.length(i));
             }
         }
-        return new BatchResult(batch, data, values);
     }
 }

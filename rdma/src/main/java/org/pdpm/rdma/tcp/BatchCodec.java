@@ -7,6 +7,8 @@ import org.pdpm.rdma.api.FabricException;
 import org.pdpm.rdma.api.FabricLimits;
 import org.pdpm.rdma.api.RemoteRegion;
 import org.pdpm.rdma.api.Verb;
+import org.pdpm.rdma.memory.RegionMemory;
+import org.pdpm.rdma.memory.VerbExecutor;
 
 /** BATCH and COMPLETION frames of {@link WireLayout}, both directions. */
 final class BatchCodec {
@@ -133,19 +135,29 @@ final class BatchCodec {
         return Math.max(done, failed);
     }
 
-    static void encodeDone(BatchResult result, FrameBuffer out) {
-        Batch batch = result.batch();
+    /**
+     * Executes {@code batch} and appends its DONE frame, READ data copied from the region straight
+     * into the frame. When the batch fails, nothing is appended and the failure is thrown.
+     */
+    static void executeIntoDone(Batch batch, VerbExecutor executor, FrameBuffer out) {
         int frame = out.beginFrame();
         out.putByte(WireLayout.COMPLETION);
         out.putByte(WireLayout.STATUS_OK);
-        for (int i = 0; i < batch.size(); i++) {
-            Verb verb = batch.verb(i);
-            if (verb == Verb.READ) {
-                byte[] data = result.bytes(i);
-                out.putBytes(data, 0, data.length);
-            } else if (verb.isAtomic()) {
-                out.putLong(result.oldValue(i));
-            }
+        try {
+            executor.execute(batch, new VerbExecutor.Answers() {
+                @Override
+                public void read(int i, RegionMemory memory, long offset, int length) {
+                    out.putRead(memory, offset, length);
+                }
+
+                @Override
+                public void oldValue(int i, long oldValue) {
+                    out.putLong(oldValue);
+                }
+            });
+        } catch (RuntimeException e) {
+            out.truncate(frame);
+            throw e;
         }
         out.endFrame(frame);
     }

@@ -5,6 +5,7 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import org.pdpm.rdma.memory.RegionMemory;
 
 /**
  * A growable little-endian byte array for building frames, and static readers for parsing them.
@@ -73,6 +74,21 @@ final class FrameBuffer {
         ensure(count);
         System.arraycopy(src, offset, bytes, length, count);
         length += count;
+    }
+
+    /** {@code count} bytes at {@code offset} of {@code memory}, copied in place. */
+    void putRead(RegionMemory memory, long offset, int count) {
+        ensure(count);
+        memory.read(offset, bytes, length, count);
+        length += count;
+    }
+
+    /** Drops everything after the first {@code newLength} bytes. */
+    void truncate(int newLength) {
+        if (newLength < 0 || newLength > length) {
+            throw new IllegalArgumentException("cannot truncate " + length + " bytes to " + newLength);
+        }
+        length = newLength;
     }
 
     /** u16 length then UTF-8, cut to {@code maxBytes}. */

@@ -11,7 +11,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.pdpm.rdma.api.Batch;
-import org.pdpm.rdma.api.BatchResult;
 import org.pdpm.rdma.api.FabricException;
 import org.pdpm.rdma.api.RemoteRegion;
 import org.pdpm.rdma.memory.VerbExecutor;
@@ -135,8 +134,7 @@ final class ServerSession implements Runnable {
                 }
                 BatchCodec.decodeBatch(b, at + 1, reader.bodyLength() - 1, batch);
                 try {
-                    BatchResult result = executor.execute(batch);
-                    BatchCodec.encodeDone(result, out);
+                    BatchCodec.executeIntoDone(batch, executor, out);
                 } catch (FabricException e) {
                     BatchCodec.encodeFailed(e, out);
                 }
