@@ -13,7 +13,6 @@ import org.pdpm.core.clover.CloverStore;
 import org.pdpm.core.clover.MetadataServer;
 import org.pdpm.core.layout.EntryLayout;
 import org.pdpm.core.pool.PoolLayout;
-import org.pdpm.rdma.api.Connection;
 import org.pdpm.rdma.api.Fabric;
 import org.pdpm.rdma.api.NodeAddress;
 import org.pdpm.rdma.local.LocalFabric;
@@ -35,8 +34,6 @@ final class CloverDeployment implements StoreDeployment {
     private static final Duration CHILD_START_TIMEOUT = Duration.ofSeconds(60);
 
     /** Where the fabric's pipelined READs go in the first node's region: its first words, which they only read. */
-    private static final long PIPELINE_OFFSET = 0;
-
     private final Fabric fabric;
     private final List<NodeAddress> nodes;
     private final List<ChildMemoryNode> children;
@@ -44,12 +41,13 @@ final class CloverDeployment implements StoreDeployment {
     private final List<CloverStore> clients = new ArrayList<>();
     private final int replication;
     /** A connection of its own to the first node for the fabric's yardstick, opened when first needed. */
-    private Connection probe;
+    private final TcpYardsticks yardsticks;
 
     private CloverDeployment(Fabric fabric, List<NodeAddress> nodes, List<ChildMemoryNode> children,
                              MetadataServer metadata, int replication) {
         this.fabric = fabric;
         this.nodes = List.copyOf(nodes);
+        this.yardsticks = new TcpYardsticks(fabric, this.nodes.get(0));
         this.children = children;
         this.metadata = metadata;
         this.replication = replication;
@@ -147,35 +145,21 @@ final class CloverDeployment implements StoreDeployment {
         return m;
     }
 
-    /**
-     * On tcp, pipelined 8-byte READs of the first node's first words over a connection of their
-     * own, so that the clients' counters and connections are left alone; on local, nothing (see
-     * {@link StoreDeployment#pipelinedFabricReadsPerSecond}).
-     */
+    /** On tcp, see {@link TcpYardsticks}; on local, nothing. */
     @Override
-    public synchronized OptionalLong pipelinedFabricReadsPerSecond(int depth, long warmupNanos, long nanos) {
-        if (!(fabric instanceof TcpFabric)) {
-            return OptionalLong.empty();
-        }
-        if (probe == null) {
-            probe = fabric.connect(nodes.get(0));
-        }
-        return OptionalLong.of(FabricBenchmark.pipelinedReadsPerSecond(probe, probe.node().firstRegion(),
-                PIPELINE_OFFSET, depth, warmupNanos, nanos));
+    public OptionalLong pipelinedFabricReadsPerSecond(int depth, long warmupNanos, long nanos) {
+        return yardsticks.pipelinedReadsPerSecond(depth, warmupNanos, nanos);
     }
 
     @Override
     public OptionalLong sameShapeFabricReadsPerSecond(int threads, int inFlight, long warmupNanos, long nanos) {
-        return fabric instanceof TcpFabric ? OptionalLong.of(FabricBenchmark.sameShapeReadsPerSecond(fabric,
-                nodes.get(0), threads, inFlight, warmupNanos, nanos)) : OptionalLong.empty();
+        return yardsticks.sameShapeReadsPerSecond(threads, inFlight, warmupNanos, nanos);
     }
 
     @Override
     public void close() {
         try {
-            if (probe != null) {
-                probe.close();
-            }
+            yardsticks.close();
             clients.forEach(CloverStore::close);
             metadata.close();
             fabric.close();

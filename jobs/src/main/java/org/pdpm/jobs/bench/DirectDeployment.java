@@ -10,7 +10,6 @@ import java.util.OptionalLong;
 import org.pdpm.core.api.KvLimits;
 import org.pdpm.core.api.KvStore;
 import org.pdpm.core.direct.DirectStore;
-import org.pdpm.rdma.api.Connection;
 import org.pdpm.rdma.api.Fabric;
 import org.pdpm.rdma.api.NodeAddress;
 import org.pdpm.rdma.local.LocalFabric;
@@ -28,18 +27,17 @@ final class DirectDeployment implements StoreDeployment {
     private static final int SLOTS_PER_KEY = 4;
     private static final Duration CHILD_START_TIMEOUT = Duration.ofSeconds(60);
     /** Where the fabric's pipelined READs go in the first node's region: its superblock, which they only read. */
-    private static final long PIPELINE_OFFSET = 0;
-
     private final Fabric fabric;
     private final List<NodeAddress> nodes;
     private final List<ChildMemoryNode> children;
     private final List<DirectStore> clients = new ArrayList<>();
     private final int replication;
-    private Connection probe;
+    private final TcpYardsticks yardsticks;
 
     private DirectDeployment(Fabric fabric, List<NodeAddress> nodes, List<ChildMemoryNode> children, int replication) {
         this.fabric = fabric;
         this.nodes = List.copyOf(nodes);
+        this.yardsticks = new TcpYardsticks(fabric, this.nodes.get(0));
         this.children = children;
         this.replication = replication;
     }
@@ -116,31 +114,21 @@ final class DirectDeployment implements StoreDeployment {
         return m;
     }
 
-    /** On tcp, pipelined 8-byte READs of the first node's first words over a connection of their own. */
+    /** On tcp, see {@link TcpYardsticks}; on local, nothing. */
     @Override
-    public synchronized OptionalLong pipelinedFabricReadsPerSecond(int depth, long warmupNanos, long nanos) {
-        if (!(fabric instanceof TcpFabric)) {
-            return OptionalLong.empty();
-        }
-        if (probe == null) {
-            probe = fabric.connect(nodes.get(0));
-        }
-        return OptionalLong.of(FabricBenchmark.pipelinedReadsPerSecond(probe, probe.node().firstRegion(),
-                PIPELINE_OFFSET, depth, warmupNanos, nanos));
+    public OptionalLong pipelinedFabricReadsPerSecond(int depth, long warmupNanos, long nanos) {
+        return yardsticks.pipelinedReadsPerSecond(depth, warmupNanos, nanos);
     }
 
     @Override
     public OptionalLong sameShapeFabricReadsPerSecond(int threads, int inFlight, long warmupNanos, long nanos) {
-        return fabric instanceof TcpFabric ? OptionalLong.of(FabricBenchmark.sameShapeReadsPerSecond(fabric,
-                nodes.get(0), threads, inFlight, warmupNanos, nanos)) : OptionalLong.empty();
+        return yardsticks.sameShapeReadsPerSecond(threads, inFlight, warmupNanos, nanos);
     }
 
     @Override
     public void close() {
         try {
-            if (probe != null) {
-                probe.close();
-            }
+            yardsticks.close();
             clients.forEach(DirectStore::close);
             fabric.close();
         } finally {
